@@ -1,0 +1,106 @@
+// The provisioning engine: validates requests, owns the job table, runs each
+// job's driver work on a worker thread, keeps the registry and the audit
+// trail, and tells an observer what changed. No D-Bus here: service/dbus is a
+// thin facade that authorizes, calls the engine and mirrors its events.
+//
+// Threading: every public method is cheap and safe to call from the bus loop
+// (it never waits for driver work). Observer callbacks arrive from worker
+// threads; the facade must hop to its own loop before touching the bus.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/job.h"
+#include "core/machine.h"
+#include "core/registry.h"
+#include "core/spec.h"
+#include "core/spec_value.h"
+#include "drivers/driver.h"
+
+namespace zenith::core {
+
+class EngineObserver {
+public:
+    virtual ~EngineObserver() = default;
+    virtual void jobAdded(const JobSnapshot& job) = 0;
+    // Progress/step/message/state/cancelable changed (not rate-limited here).
+    virtual void jobChanged(const JobSnapshot& job) = 0;
+    // Final state reached; called once, after the last jobChanged.
+    virtual void jobFinished(const JobSnapshot& job) = 0;
+    virtual void machineAdded(const MachineRecord& m) = 0;
+    virtual void machineChanged(const MachineRecord& m) = 0;
+    virtual void machineRemoved(const MachineRecord& m) = 0;
+};
+
+// A validated request, ready to be authorized and submitted. Carries what
+// polkit needs (verb, machine, backend, template, node) without secrets.
+struct Request {
+    Operation operation = Operation::Create;
+    std::string machine;        // the machine acted on (new name for create/clone)
+    std::string backend;
+    std::string source;         // clone: the source machine
+    uint64_t flags = 0;
+    MachineSpec spec;           // create/clone: validated (clone: merged)
+    std::string templateName;   // polkit detail, "" if none
+    std::string node;           // polkit detail, "" if none
+
+    // "create" | "clone" | "destroy" | "power" | "template": the polkit action suffix.
+    std::string_view actionVerb() const;
+};
+
+struct Submitted {
+    uint32_t jobId = 0;
+    std::string machine;
+};
+
+class Engine {
+public:
+    Engine(Config config, Registry& registry, std::vector<std::unique_ptr<drivers::Driver>> drivers);
+    ~Engine();  // cancels running jobs and joins their threads
+
+    void setObserver(EngineObserver* observer);  // before recover()
+
+    // Start-up: load machines with their true state (driver probe), mark jobs
+    // that were running when the daemon died as failed, roll back their
+    // half-made machines. Returns the machines now known.
+    Result<void> recover();
+
+    // Pure validation (no state change), before authorization.
+    Result<Request> prepareCreate(const std::string& name, const std::string& backend, const SpecMap& spec,
+                                  uint64_t flags) const;
+    Result<Request> prepareClone(const std::string& source, const std::string& newName, const SpecMap& overrides,
+                                 uint64_t flags) const;
+    // destroy | start | stop | template
+    Result<Request> prepareSimple(Operation op, const std::string& name, uint64_t flags) const;
+
+    // After authorization: checks existence, Busy, LimitsExceeded, then
+    // starts the job (DRY_RUN: a job that completes at once with the plan).
+    Result<Submitted> submit(const Request& request, uint32_t uid);
+
+    // NoSuchJob, NotCancelable (finished or past its point of no return).
+    Result<void> cancel(uint32_t jobId);
+
+    std::vector<MachineRecord> machines() const;
+    std::optional<MachineRecord> machine(const std::string& name) const;
+    std::vector<JobSnapshot> jobs() const;              // live and recently finished
+    std::optional<JobSnapshot> job(uint32_t id) const;
+    Result<std::vector<drivers::ImageInfo>> images(const std::string& backend);
+    bool hasBackend(const std::string& backend) const;
+
+    // Audit a decision that produced no job (denied, invalid).
+    void audit(AuditEntry entry);
+
+    const Config& config() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zenith::core

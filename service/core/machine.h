@@ -1,0 +1,35 @@
+// The registry's view of one machine.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zenith::core {
+
+enum class MachineState { Creating, Stopped, Starting, Running, Stopping, Destroying, Template, Failed };
+
+std::string_view toString(MachineState s);
+std::optional<MachineState> machineStateFromString(std::string_view s);
+
+struct MachineRecord {
+    std::string name;
+    std::string backend;         // nspawn | proxmox-lxc | proxmox-qemu
+    std::string kind;            // container | vm
+    MachineState state = MachineState::Creating;
+    std::string distro, release, arch;
+    std::vector<std::string> addresses;
+    uint32_t cpuQuota = 0;
+    uint64_t memoryMax = 0;
+    std::string node;
+    uint32_t vmid = 0;
+    uint32_t createdByUid = 0;
+    std::string specJson;        // core::specToJson of the spec it was made from (no secrets)
+    std::string location;        // backend-specific: rootfs dir for nspawn
+
+    std::string primaryAddress() const { return addresses.empty() ? std::string() : addresses.front(); }
+};
+
+}  // namespace zenith::core

@@ -1,0 +1,52 @@
+// Persistent state in SQLite (<state-dir>/zenith.db): machines, job history
+// and the audit trail. Thread-safe (one connection behind a mutex, WAL).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/job.h"
+#include "core/machine.h"
+
+struct sqlite3;
+
+namespace zenith::core {
+
+// Who did what: one row per privileged request that reached a decision.
+struct AuditEntry {
+    uint64_t timeUsec = 0;     // CLOCK_REALTIME; 0 = now
+    uint32_t uid = 0;
+    std::string verb;          // create|clone|destroy|start|stop|template|cancel
+    std::string machine;
+    std::string backend;
+    uint32_t job = 0;          // 0 when no job was made
+    std::string outcome;       // denied | submitted | done | failed | cancelled | invalid
+    std::string detail;        // no secrets
+};
+
+class Registry {
+public:
+    static Result<std::unique_ptr<Registry>> open(const std::string& path);
+    ~Registry();
+
+    Result<void> putMachine(const MachineRecord& m);  // insert or replace
+    Result<void> removeMachine(const std::string& name);
+    Result<std::vector<MachineRecord>> machines() const;
+
+    Result<void> putJob(const JobSnapshot& j);        // insert or replace
+    Result<std::vector<JobSnapshot>> jobs(size_t newestN = 1000) const;
+    Result<uint32_t> maxJobId() const;                // 0 when none
+
+    Result<void> audit(const AuditEntry& e);
+    Result<std::vector<AuditEntry>> auditEntries(size_t newestN = 1000) const;
+
+private:
+    explicit Registry(sqlite3* db);
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zenith::core

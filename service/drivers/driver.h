@@ -1,0 +1,92 @@
+// The one interface every backend implements (nspawn, proxmox-lxc,
+// proxmox-qemu). The engine calls these on a worker thread, never on the bus
+// loop, so a driver may block; it must poll ctx.cancelRequested() (or wait on
+// ctx.stopToken()) and, when cancelled, roll back what it made and return
+// ErrorCode::Cancelled.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/machine.h"
+#include "core/spec.h"
+
+namespace zenith::drivers {
+
+// What a running job tells the world. `fraction` is of the whole job (0..1);
+// the engine keeps progress monotonic and rate-limits signals, so drivers may
+// report as often as they like.
+class JobContext {
+public:
+    virtual ~JobContext() = default;
+    virtual void progress(double fraction, std::string_view step, std::string_view message) = 0;
+    virtual bool cancelRequested() const = 0;
+    virtual std::stop_token stopToken() const = 0;
+    // From here on Cancel() is refused (NotCancelable): the point of no return
+    // (e.g. destroy has started deleting).
+    virtual void setCancelable(bool cancelable) = 0;
+};
+
+struct ImageInfo {
+    std::string id;        // e.g. "debian-bookworm-amd64"
+    std::string kind;      // base | template | iso | vztmpl
+    std::string location;  // path or storage volid
+    uint64_t size = 0;     // bytes
+};
+
+// Facts a driver learned while creating a machine, copied into the record.
+struct MachineFacts {
+    std::string distro, release, arch;
+    std::vector<std::string> addresses;
+    std::string node;
+    uint32_t vmid = 0;
+    std::string location;
+};
+
+class Driver {
+public:
+    virtual ~Driver() = default;
+
+    virtual std::string_view id() const = 0;    // "nspawn"
+    virtual std::string_view kind() const = 0;  // "container" | "vm"
+
+    // Backend-specific checks that need no I/O beyond config (known distro,
+    // release, arch, keys this backend does not support...). InvalidArgs
+    // naming the key, or NoSuchImage.
+    virtual core::Result<void> validate(const core::MachineSpec& spec) const = 0;
+
+    // Human description of what create would do (DRY_RUN's Message).
+    virtual std::string plan(const std::string& name, const core::MachineSpec& spec) const = 0;
+
+    // Make the machine and, when `start`, boot it until its init is up.
+    // On any failure or cancel nothing may be left behind.
+    virtual core::Result<MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
+                                              JobContext& ctx) = 0;
+    virtual core::Result<MachineFacts> clone(const core::MachineRecord& source, const std::string& newName,
+                                             const core::MachineSpec& merged, bool start, JobContext& ctx) = 0;
+    virtual core::Result<void> start(const core::MachineRecord& m, JobContext& ctx) = 0;
+    virtual core::Result<void> stop(const core::MachineRecord& m, bool force, JobContext& ctx) = 0;
+    // `force`: stop a running machine first; without it a running machine is Busy.
+    virtual core::Result<void> destroy(const core::MachineRecord& m, bool force, JobContext& ctx) = 0;
+    virtual core::Result<void> makeTemplate(const core::MachineRecord& m, JobContext& ctx) = 0;
+
+    // The machine's true state now (after a daemon restart, or to refresh).
+    virtual core::MachineState probe(const core::MachineRecord& m) = 0;
+    // Rolls back the remains of a machine whose create died with the daemon.
+    virtual void rollbackPartial(const core::MachineRecord& m) = 0;
+
+    virtual core::Result<std::vector<ImageInfo>> images() = 0;
+
+    // Called (from any thread) when a machine changes state on its own,
+    // e.g. its container exited. Set once by the engine before any job runs.
+    using StateListener = std::function<void(const std::string& name, core::MachineState state)>;
+    virtual void setStateListener(StateListener listener) = 0;
+};
+
+}  // namespace zenith::drivers
