@@ -4,7 +4,7 @@
 #pragma once
 
 #include <string>
-#include <strings.h>
+#include <string.h>  // explicit_bzero
 
 namespace zenith::core {
 
