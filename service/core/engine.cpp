@@ -599,6 +599,10 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
             if (I.busy.contains(request.source))
                 return fail(ErrorCode::Busy, fmt::format("machine '{}' is busy with another job", request.source));
         }
+        if (request.operation == Operation::Destroy && !(request.flags & kFlagForce) &&
+            (existing->second.state == MachineState::Running || existing->second.state == MachineState::Starting))
+            return fail(ErrorCode::Busy,
+                        fmt::format("machine '{}' is running; stop it first or destroy with FORCE", request.machine));
         if (!dryRun && I.activeJobs >= I.config.maxJobs)
             return fail(ErrorCode::LimitsExceeded,
                         fmt::format("too many ongoing operations (limit {})", I.config.maxJobs));

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds into ./build (or $ZENITH_BUILD_DIR). Re-runs are incremental.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${ZENITH_BUILD_DIR:-$top/build}
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The README's run command: install, build, then on a private bus (with the
+# project's own bus policy and polkit files) start the daemon and drive a
+# real container through zenithctl: create with live progress, list,
+# show it is alive, stop and destroy. Nothing is left behind.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+bash "$top/tests/install-deps.sh"
+bash "$top/tests/build.sh"
+build=${ZENITH_BUILD_DIR:-$top/build}
+exec bash "$top/tests/harness/sandbox.sh" --build "$build" -- bash "$top/tests/e2e/demo-steps.sh" "$build"

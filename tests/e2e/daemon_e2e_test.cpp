@@ -1,0 +1,415 @@
+// End to end through the bus: the real daemon (started and restarted by this
+// test), libzenith-client, a real debootstrapped Debian booted with
+// systemd-nspawn. Run inside tests/harness/sandbox.sh --no-daemon, which
+// provides the private system bus (DBUS_SYSTEM_BUS_ADDRESS) and polkitd.
+//
+// The tests run in order and share one daemon state dir, so the base image
+// is debootstrapped once (the first create) and reused.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "zenith/client/client.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+namespace zc = zenith::client;
+
+extern char** environ;
+
+namespace {
+
+const std::string kPassword = "e2e-Plain-Secret-4711";
+
+std::string readFile(const fs::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::vector<std::string> cmdline(pid_t pid)
+{
+    std::string raw = readFile(fs::path("/proc") / std::to_string(pid) / "cmdline");
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : raw) {
+        if (c == '\0') {
+            out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    return out;
+}
+
+// The systemd-nspawn process that runs machine `name`, 0 if none.
+pid_t nspawnPid(const std::string& name)
+{
+    for (auto& d : fs::directory_iterator("/proc")) {
+        pid_t pid = std::atoi(d.path().filename().c_str());
+        if (pid <= 0)
+            continue;
+        auto argv = cmdline(pid);
+        if (argv.empty() || fs::path(argv[0]).filename() != "systemd-nspawn")
+            continue;
+        for (auto& a : argv)
+            if (a == "--machine=" + name || a == "-M" + name)
+                return pid;
+    }
+    return 0;
+}
+
+// The container's init: the process whose parent is nspawn (or nspawn's
+// child) and that runs systemd.
+pid_t leaderPid(pid_t nspawn)
+{
+    for (auto& d : fs::directory_iterator("/proc")) {
+        pid_t pid = std::atoi(d.path().filename().c_str());
+        if (pid <= 0)
+            continue;
+        std::string stat = readFile(d.path() / "stat");
+        auto close = stat.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        std::istringstream rest(stat.substr(close + 2));
+        char state;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        if (ppid == nspawn && readFile(d.path() / "comm").starts_with("systemd"))
+            return pid;
+    }
+    return 0;
+}
+
+// Runs argv, returns (exit status, stdout).
+std::pair<int, std::string> run(const std::vector<std::string>& argv)
+{
+    int fds[2];
+    EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    std::vector<char*> args;
+    for (auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    std::string out;
+    if (rc == 0) {
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(fds[0], buf, sizeof buf)) > 0)
+            out.append(buf, n);
+    }
+    close(fds[0]);
+    int status = 0;
+    if (rc == 0)
+        waitpid(pid, &status, 0);
+    return {rc == 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 255, out};
+}
+
+std::string trim(std::string s)
+{
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+        s.pop_back();
+    return s;
+}
+
+// Owns the daemon process: started with the sandbox's bus, stopped by PID.
+class Daemon {
+public:
+    fs::path root;
+    pid_t pid = 0;
+
+    fs::path stateDir() const { return root / "state"; }
+    fs::path machinesDir() const { return root / "machines"; }
+    fs::path logFile() const { return root / "daemon.log"; }
+
+    void start()
+    {
+        const char* bin = std::getenv("ZENITH_DAEMON");
+        ASSERT_NE(bin, nullptr) << "ZENITH_DAEMON must name the daemon binary";
+        std::vector<std::string> argv = {bin, "--state-dir", stateDir().string(), "--machines-dir",
+                                         machinesDir().string(), "--config", (root / "none.conf").string(), "--debug"};
+        std::vector<char*> args;
+        for (auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 2, logFile().c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        posix_spawn_file_actions_adddup2(&fa, 2, 1);
+        ASSERT_EQ(posix_spawn(&pid, bin, &fa, nullptr, args.data(), environ), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        // Ready once the name answers.
+        for (int i = 0; i < 200; ++i) {
+            auto c = zc::Client::connect();
+            if (c && c->machines())
+                return;
+            std::this_thread::sleep_for(50ms);
+        }
+        FAIL() << "daemon did not come up; log:\n" << readFile(logFile());
+    }
+    void stop(int sig = SIGTERM)
+    {
+        if (pid <= 0)
+            return;
+        kill(pid, sig);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (sig == SIGTERM)
+            EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "daemon exit status " << status;
+        pid = 0;
+    }
+};
+
+Daemon* daemon_ = nullptr;
+
+class DaemonE2E : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        daemon_ = new Daemon;
+        daemon_->root = fs::temp_directory_path() / ("zenith-e2e-" + std::to_string(getpid()));
+        fs::create_directories(daemon_->root);
+        daemon_->start();
+    }
+    static void TearDownTestSuite()
+    {
+        // Destroy whatever a failed test left, then stop the daemon.
+        if (auto c = zc::Client::connect()) {
+            if (auto ms = c->machines())
+                for (auto& m : *ms)
+                    if (auto j = c->destroy(m.name, zc::kFlagForce))
+                        (void)j->wait({}, 60s);
+        }
+        daemon_->stop();
+        for (auto& m : {"e2e-web", "e2e-cancel", "e2e-crash"})
+            if (pid_t p = nspawnPid(m))
+                kill(p, SIGKILL);
+        fs::remove_all(daemon_->root);
+        delete daemon_;
+    }
+
+    zc::Client client()
+    {
+        auto c = zc::Client::connect();
+        EXPECT_TRUE(c.has_value());
+        return std::move(*c);
+    }
+};
+
+TEST_F(DaemonE2E, CreateBootsARealContainerWithLiveProgress)
+{
+    auto c = client();
+    zc::Spec spec;
+    spec.setRelease("bookworm").setPassword(kPassword).setMemoryMax(512ull << 20).setCpuQuota(100);
+    auto made = c.create("e2e-web", "nspawn", spec);
+    ASSERT_TRUE(made.has_value()) << made.error().message;
+    EXPECT_EQ(made->machinePath, "/org/zenith/Provisioner/machine/e2e_2dweb");
+
+    std::vector<zc::JobProgress> seen;
+    auto result = made->job.wait([&](const zc::JobProgress& p) { seen.push_back(p); }, 600s);
+    ASSERT_TRUE(result.has_value()) << result.error().message;
+    ASSERT_TRUE(result->ok()) << result->errorName << ": " << result->errorMessage;
+
+    // Steps in the documented order, progress never decreasing.
+    std::vector<std::string> order;
+    for (auto& p : seen)
+        if (order.empty() || order.back() != p.step)
+            order.push_back(p.step);
+    auto pos = [&](const std::string& s) { return std::find(order.begin(), order.end(), s) - order.begin(); };
+    for (auto s : {"architecture", "base-image", "clone", "configure", "start"})
+        EXPECT_LT(pos(s), static_cast<long>(order.size())) << "step " << s << " never reported";
+    EXPECT_LT(pos("architecture"), pos("base-image"));
+    EXPECT_LT(pos("base-image"), pos("clone"));
+    EXPECT_LT(pos("clone"), pos("configure"));
+    EXPECT_LT(pos("configure"), pos("start"));
+    for (size_t i = 1; i < seen.size(); ++i)
+        EXPECT_GE(seen[i].progress, seen[i - 1].progress);
+    EXPECT_GT(seen.size(), 5u) << "debootstrap progress should arrive as it happens";
+
+    auto m = c.machine("e2e-web");
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->state, "running");
+    EXPECT_EQ(m->distro, "debian");
+    EXPECT_EQ(m->release, "bookworm");
+    EXPECT_EQ(m->createdByUid, 0u);
+
+    // Alive from inside: its own UTS namespace says its name, and systemd
+    // is its PID 1.
+    pid_t nspawn = nspawnPid("e2e-web");
+    ASSERT_GT(nspawn, 0);
+    pid_t leader = leaderPid(nspawn);
+    ASSERT_GT(leader, 0);
+    auto [rc, host] = run({"nsenter", "-t", std::to_string(leader), "-u", "-m", "-p", "hostname"});
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(trim(host), "e2e-web");
+    auto [rc2, init] = run({"nsenter", "-t", std::to_string(leader), "-m", "-p", "cat", "/proc/1/comm"});
+    EXPECT_EQ(rc2, 0);
+    EXPECT_EQ(trim(init), "systemd");
+
+    // The password reached /etc/shadow only as a hash, and nowhere else.
+    std::string shadow = readFile(daemon_->machinesDir() / "e2e-web" / "etc/shadow");
+    EXPECT_NE(shadow.find("root:$"), std::string::npos);
+    EXPECT_EQ(shadow.find(kPassword), std::string::npos);
+    EXPECT_EQ(readFile(daemon_->logFile()).find(kPassword), std::string::npos);
+    for (auto& f : fs::directory_iterator(daemon_->stateDir()))
+        if (f.is_regular_file())
+            EXPECT_EQ(readFile(f.path()).find(kPassword), std::string::npos) << f.path();
+}
+
+TEST_F(DaemonE2E, ListAndImagesShowTheMachineAndCachedImage)
+{
+    auto c = client();
+    auto ms = c.machines();
+    ASSERT_TRUE(ms.has_value());
+    auto it = std::find_if(ms->begin(), ms->end(), [](auto& m) { return m.name == "e2e-web"; });
+    ASSERT_NE(it, ms->end());
+    EXPECT_EQ(it->state, "running");
+    EXPECT_EQ(it->backend, "nspawn");
+    auto imgs = c.images("nspawn");
+    ASSERT_TRUE(imgs.has_value());
+    ASSERT_FALSE(imgs->empty());
+    EXPECT_GT(imgs->front().size, 50ull << 20);
+}
+
+TEST_F(DaemonE2E, RestartBringsMachinesBackWithTheirTrueState)
+{
+    daemon_->stop();
+    const bool stillRunning = nspawnPid("e2e-web") > 0;
+    daemon_->start();
+    auto c = client();
+    auto m = c.machine("e2e-web");
+    ASSERT_TRUE(m.has_value()) << m.error().message;
+    EXPECT_EQ(m->state, stillRunning ? "running" : "stopped");
+    if (!stillRunning) {
+        auto j = c.start("e2e-web");
+        ASSERT_TRUE(j.has_value());
+        ASSERT_TRUE(j->wait({}, 120s)->ok());
+    }
+}
+
+TEST_F(DaemonE2E, StopThenStartAgain)
+{
+    auto c = client();
+    auto stop = c.stop("e2e-web");
+    ASSERT_TRUE(stop.has_value()) << stop.error().message;
+    auto r = stop->wait({}, 120s);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->ok()) << r->errorMessage;
+    EXPECT_EQ(c.machine("e2e-web")->state, "stopped");
+    EXPECT_EQ(nspawnPid("e2e-web"), 0);
+
+    auto start = c.start("e2e-web");
+    ASSERT_TRUE(start.has_value());
+    ASSERT_TRUE(start->wait({}, 120s)->ok());
+    EXPECT_EQ(c.machine("e2e-web")->state, "running");
+    EXPECT_GT(nspawnPid("e2e-web"), 0);
+}
+
+TEST_F(DaemonE2E, CancelHalfWayLeavesNothing)
+{
+    auto c = client();
+    auto made = c.create("e2e-cancel", "nspawn", zc::Spec{});
+    ASSERT_TRUE(made.has_value());
+    bool cancelled = false;
+    auto r = made->job.wait(
+        [&](const zc::JobProgress& p) {
+            // Half-way: the clone exists and the container is booting.
+            if (!cancelled && p.step == "start") {
+                cancelled = true;
+                auto cr = made->job.cancel();
+                EXPECT_TRUE(cr.has_value()) << cr.error().message;
+            }
+        },
+        300s);
+    ASSERT_TRUE(cancelled) << "never saw the start step";
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->result, "cancelled");
+    EXPECT_EQ(r->errorName, "org.zenith.Provisioner.Error.Cancelled");
+
+    auto gone = c.machine("e2e-cancel");
+    ASSERT_FALSE(gone.has_value());
+    EXPECT_EQ(gone.error().kind, zc::ErrorKind::NoSuchMachine);
+    EXPECT_FALSE(fs::exists(daemon_->machinesDir() / "e2e-cancel"));
+    EXPECT_FALSE(fs::exists(daemon_->machinesDir() / "e2e-cancel.nspawn"));
+    EXPECT_EQ(nspawnPid("e2e-cancel"), 0);
+}
+
+TEST_F(DaemonE2E, DaemonKilledMidCreateIsRolledBackOnRestart)
+{
+    auto c = client();
+    auto made = c.create("e2e-crash", "nspawn", zc::Spec{});
+    ASSERT_TRUE(made.has_value());
+    const uint32_t jobId = made->job.id();
+    bool killed = false;
+    (void)made->job.wait(
+        [&](const zc::JobProgress& p) {
+            if (!killed && (p.step == "configure" || p.step == "start")) {
+                killed = true;
+                daemon_->stop(SIGKILL);
+            }
+        },
+        300s);
+    ASSERT_TRUE(killed);
+    daemon_->start();
+    auto c2 = client();
+    auto gone = c2.machine("e2e-crash");
+    EXPECT_FALSE(gone.has_value());
+    EXPECT_FALSE(fs::exists(daemon_->machinesDir() / "e2e-crash"));
+    EXPECT_FALSE(fs::exists(daemon_->machinesDir() / "e2e-crash.nspawn"));
+    auto jobs = c2.jobs();
+    ASSERT_TRUE(jobs.has_value());
+    auto it = std::find_if(jobs->begin(), jobs->end(), [&](auto& j) { return j.id == jobId; });
+    ASSERT_NE(it, jobs->end());
+    EXPECT_EQ(it->state, "failed");
+    // A new job still gets a fresh id.
+    auto dry = c2.create("e2e-after", "nspawn", zc::Spec{}, zc::kFlagDryRun);
+    ASSERT_TRUE(dry.has_value());
+    EXPECT_GT(dry->job.id(), jobId);
+}
+
+TEST_F(DaemonE2E, DestroyRunningNeedsForceAndLeavesNothing)
+{
+    auto c = client();
+    ASSERT_EQ(c.machine("e2e-web")->state, "running");
+    auto plain = c.destroy("e2e-web");
+    ASSERT_FALSE(plain.has_value());
+    EXPECT_EQ(plain.error().kind, zc::ErrorKind::Busy);
+    EXPECT_EQ(c.machine("e2e-web")->state, "running");
+
+    auto forced = c.destroy("e2e-web", zc::kFlagForce);
+    ASSERT_TRUE(forced.has_value());
+    auto fr = forced->wait({}, 120s);
+    ASSERT_TRUE(fr.has_value());
+    EXPECT_TRUE(fr->ok()) << fr->errorMessage;
+    EXPECT_FALSE(c.machine("e2e-web").has_value());
+    EXPECT_EQ(nspawnPid("e2e-web"), 0);
+    // Nothing left: no rootfs, no settings, no pid file; only the image cache.
+    for (auto& e : fs::directory_iterator(daemon_->machinesDir()))
+        ADD_FAILURE() << "left behind: " << e.path();
+    if (fs::exists(daemon_->stateDir() / "run"))
+        for (auto& e : fs::directory_iterator(daemon_->stateDir() / "run"))
+            ADD_FAILURE() << "left behind: " << e.path();
+}
+
+}  // namespace
