@@ -22,6 +22,8 @@ struct Context {
 
 void setDebug(bool enabled);
 bool debugEnabled();
+// Write to stderr even when a journal is there (foreground runs, tests).
+void setStderrOnly(bool enabled);
 void write(Level level, const Context& ctx, std::string_view message);
 
 template <typename... A>

@@ -1,1 +1,220 @@
-// placeholder: replaced by the bus facade work
+#include "dbus/manager_object.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/log.h"
+#include "core/names.h"
+#include "dbus/pending_reply.h"
+#include "dbus/spec_variant.h"
+
+namespace zenith::dbus {
+
+namespace {
+
+// Key names only: values may be secrets (password, wireguard_config).
+std::vector<std::string> keysOf(const std::map<std::string, sdbus::Variant>& spec)
+{
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : spec)
+        keys.push_back(k);
+    return keys;
+}
+
+}  // namespace
+
+ManagerObject::ManagerObject(sdbus::IConnection& connection, core::Engine& engine, RequestGate& gate,
+                             std::function<std::vector<core::JobSnapshot>()> publishedJobs)
+    : AdaptorInterfaces(connection, std::string(core::kRootPath)),
+      engine_(engine),
+      gate_(gate),
+      publishedJobs_(std::move(publishedJobs))
+{
+    registerAdaptor();
+}
+
+ManagerObject::~ManagerObject()
+{
+    unregisterAdaptor();
+}
+
+void ManagerObject::CreateMachine(PathPair&& result, std::string name, std::string backend,
+                                  std::map<std::string, sdbus::Variant> spec, uint64_t flags)
+{
+    auto reply = makeReply(std::move(result), "CreateMachine");
+    auto caller = currentCaller(getObject());
+    if (!caller)
+        return reply->fail(caller.error());
+    log::info({.uid = caller->uid, .machine = name}, "CreateMachine backend={} flags={} keys=[{}] from {}", backend,
+              flags, fmt::join(keysOf(spec), ","), caller->sender);
+    auto parsed = specFromVariants(spec, "spec");
+    auto prepared = parsed ? engine_.prepareCreate(name, backend, *parsed, flags)
+                           : core::Result<core::Request>(std::unexpected(parsed.error()));
+    gate_.submitChange(*caller, std::move(prepared), {"create", name, backend},
+                       [reply](core::Result<core::Submitted> s) {
+                           if (!s)
+                               return reply->fail(s.error());
+                           reply->ok(sdbus::ObjectPath(core::machineObjectPath(s->machine)),
+                                     sdbus::ObjectPath(core::jobObjectPath(s->jobId)));
+                       });
+}
+
+void ManagerObject::CloneMachine(PathPair&& result, std::string source, std::string new_name,
+                                 std::map<std::string, sdbus::Variant> overrides, uint64_t flags)
+{
+    auto reply = makeReply(std::move(result), "CloneMachine");
+    auto caller = currentCaller(getObject());
+    if (!caller)
+        return reply->fail(caller.error());
+    log::info({.uid = caller->uid, .machine = new_name}, "CloneMachine source={} flags={} keys=[{}] from {}", source,
+              flags, fmt::join(keysOf(overrides), ","), caller->sender);
+    auto parsed = specFromVariants(overrides, "overrides");
+    auto prepared = parsed ? engine_.prepareClone(source, new_name, *parsed, flags)
+                           : core::Result<core::Request>(std::unexpected(parsed.error()));
+    auto src = engine_.machine(source);
+    gate_.submitChange(*caller, std::move(prepared), {"clone", new_name, src ? src->backend : std::string()},
+                       [reply](core::Result<core::Submitted> s) {
+                           if (!s)
+                               return reply->fail(s.error());
+                           reply->ok(sdbus::ObjectPath(core::machineObjectPath(s->machine)),
+                                     sdbus::ObjectPath(core::jobObjectPath(s->jobId)));
+                       });
+}
+
+void ManagerObject::simpleChange(OnePath&& result, const char* method, core::Operation op, const std::string& name,
+                                 uint64_t flags)
+{
+    auto reply = makeReply(std::move(result), method);
+    auto caller = currentCaller(getObject());
+    if (!caller)
+        return reply->fail(caller.error());
+    log::info({.uid = caller->uid, .machine = name}, "{} flags={} from {}", method, flags, caller->sender);
+    auto m = engine_.machine(name);
+    gate_.submitChange(*caller, engine_.prepareSimple(op, name, flags),
+                       {std::string(core::toString(op)), name, m ? m->backend : std::string()},
+                       [reply](core::Result<core::Submitted> s) {
+                           if (!s)
+                               return reply->fail(s.error());
+                           reply->ok(sdbus::ObjectPath(core::jobObjectPath(s->jobId)));
+                       });
+}
+
+void ManagerObject::DestroyMachine(OnePath&& result, std::string name, uint64_t flags)
+{
+    simpleChange(std::move(result), "DestroyMachine", core::Operation::Destroy, name, flags);
+}
+
+void ManagerObject::StartMachine(OnePath&& result, std::string name, uint64_t flags)
+{
+    simpleChange(std::move(result), "StartMachine", core::Operation::Start, name, flags);
+}
+
+void ManagerObject::StopMachine(OnePath&& result, std::string name, uint64_t flags)
+{
+    simpleChange(std::move(result), "StopMachine", core::Operation::Stop, name, flags);
+}
+
+void ManagerObject::MakeTemplate(OnePath&& result, std::string name, uint64_t flags)
+{
+    simpleChange(std::move(result), "MakeTemplate", core::Operation::Template, name, flags);
+}
+
+void ManagerObject::GetMachine(OnePath&& result, std::string name)
+{
+    auto reply = makeReply(std::move(result), "GetMachine");
+    auto caller = currentCaller(getObject());
+    if (!caller)
+        return reply->fail(caller.error());
+    log::debug({.uid = caller->uid, .machine = name}, "GetMachine from {}", caller->sender);
+    if (auto valid = core::validateMachineName(name); !valid)
+        return reply->fail(valid.error());
+    gate_.authorizeRead(*caller, "get", name, "", [this, reply, name](core::Result<void> allowed) {
+        if (!allowed)
+            return reply->fail(allowed.error());
+        if (!engine_.machine(name))
+            return reply->fail({core::ErrorCode::NoSuchMachine, fmt::format("no machine '{}'", name)});
+        reply->ok(sdbus::ObjectPath(core::machineObjectPath(name)));
+    });
+}
+
+void ManagerObject::ListMachines(
+    sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, sdbus::ObjectPath>>>&&
+        result)
+{
+    auto reply = makeReply(std::move(result), "ListMachines");
+    auto caller = currentCaller(getObject());
+    if (!caller)
+        return reply->fail(caller.error());
+    log::debug({.uid = caller->uid}, "ListMachines from {}", caller->sender);
+    gate_.authorizeRead(*caller, "list", "", "", [this, reply](core::Result<void> allowed) {
+        if (!allowed)
+            return reply->fail(allowed.error());
+        std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, sdbus::ObjectPath>> out;
+        for (const auto& m : engine_.machines())
+            out.emplace_back(m.name, m.backend, std::string(core::toString(m.state)), m.primaryAddress(),
+                             sdbus::ObjectPath(core::machineObjectPath(m.name)));
+        reply->ok(out);
+    });
+}
+
+void ManagerObject::ListJobs(
+    sdbus::Result<std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, double, sdbus::ObjectPath>>>&&
+        result)
+{
+    auto reply = makeReply(std::move(result), "ListJobs");
+    auto caller = currentCaller(getObject());
+    if (!caller)
+        return reply->fail(caller.error());
+    log::debug({.uid = caller->uid}, "ListJobs from {}", caller->sender);
+    gate_.authorizeRead(*caller, "list-jobs", "", "", [this, reply](core::Result<void> allowed) {
+        if (!allowed)
+            return reply->fail(allowed.error());
+        std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, double, sdbus::ObjectPath>> out;
+        for (const auto& published : publishedJobs_()) {
+            // The engine's copy is fresher than the rate-limited bus one.
+            auto j = engine_.job(published.id).value_or(published);
+            out.emplace_back(j.id, std::string(core::toString(j.operation)), j.machine,
+                             std::string(core::toString(j.state)), j.progress,
+                             sdbus::ObjectPath(core::jobObjectPath(j.id)));
+        }
+        reply->ok(out);
+    });
+}
+
+void ManagerObject::ListImages(
+    sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>>>&& result,
+    std::string backend)
+{
+    auto reply = makeReply(std::move(result), "ListImages");
+    auto caller = currentCaller(getObject());
+    if (!caller)
+        return reply->fail(caller.error());
+    log::debug({.uid = caller->uid}, "ListImages backend={} from {}", backend, caller->sender);
+    gate_.authorizeRead(*caller, "list-images", "", backend, [this, reply, backend](core::Result<void> allowed) {
+        if (!allowed)
+            return reply->fail(allowed.error());
+        auto images = engine_.images(backend);
+        if (!images)
+            return reply->fail(images.error());
+        std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>> out;
+        for (const auto& i : *images)
+            out.emplace_back(i.id, i.kind, i.location, i.size);
+        reply->ok(out);
+    });
+}
+
+void ManagerObject::CancelJob(sdbus::Result<>&& result, uint32_t id)
+{
+    auto reply = makeReply(std::move(result), "CancelJob");
+    auto caller = currentCaller(getObject());
+    if (!caller)
+        return reply->fail(caller.error());
+    log::info({.uid = caller->uid, .job = id}, "CancelJob from {}", caller->sender);
+    gate_.cancel(*caller, id, [reply](core::Result<void> r) {
+        if (!r)
+            return reply->fail(r.error());
+        reply->ok();
+    });
+}
+
+}  // namespace zenith::dbus

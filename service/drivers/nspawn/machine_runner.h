@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <stop_token>
 #include <string>
@@ -18,6 +19,10 @@ struct RunTarget {
     std::string name;        // machine name
     std::string rootfs;      // <machines-dir>/<name>
     std::string settings;    // <machines-dir>/<name>.nspawn
+    // Resource limits, applied where the runner can (a systemd scope);
+    // 0 = unlimited.
+    uint32_t cpuQuota = 0;   // percent, 100 = one core
+    uint64_t memoryMax = 0;  // bytes
 };
 
 class MachineRunner {

@@ -1,0 +1,51 @@
+// The spec options of `create` / `clone` and the --set KEY=VALUE escape
+// hatch, typed by each key's contract type.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "zenith/client/spec.h"
+
+namespace CLI {
+class App;
+}
+
+namespace zenithctl {
+
+struct SpecOptions {
+    std::optional<std::string> distro, release, arch, templateName, passwordHash, bridge, ipv4, gateway;
+    std::optional<std::string> cpu, memory, disk, swap;
+    std::optional<uint32_t> cores;
+    std::vector<std::string> sshKeys;  // a key, or a file of keys
+    std::vector<std::string> dns;
+    std::vector<std::string> sets;     // KEY=VALUE
+};
+
+// Registers the options on a subcommand (create and clone share them).
+void addSpecOptions(CLI::App& command, SpecOptions& options);
+
+// "KEY=VALUE" -> (key, value); InvalidArgs without '=' or with an empty key.
+zenith::client::Result<std::pair<std::string, std::string>> splitAssignment(std::string_view text);
+
+// Types `text` as `key`'s contract type:
+//   s: as is          b: true|false|yes|no|on|off|1|0
+//   u: decimal (cpu_quota may end in '%')    t: a size (512M, 8G, bytes)
+//   as: comma-separated (ssh_authorized_keys: one key per --set)
+//   a(sqq) ports: PROTO:HOST:MACHINE[,...]   a{sv} tunnel: k=v[,k=v...]
+// Secrets (password, wireguard_config) are refused: argv is world-readable.
+zenith::client::Result<zenith::client::SpecValue> parseSpecValue(std::string_view key, std::string_view text);
+
+// "150" or "150%" -> 150, naming `key` on error.
+zenith::client::Result<uint32_t> parsePercent(std::string_view text, std::string_view key);
+
+// Dedicated options first, then every --set in order (a later --set of a
+// list key appends, of any other key replaces). --ssh-key values that name a
+// readable file contribute each key line of that file.
+zenith::client::Result<zenith::client::Spec> buildSpec(const SpecOptions& options);
+
+}  // namespace zenithctl

@@ -1,0 +1,94 @@
+# bash completion for zenithctl                                  -*- shell-script -*-
+# Machine names come from `zenithctl list --json` on the same bus (--host /
+# --address given on the line are passed on).
+
+_zenithctl_machines()
+{
+    local -a bus=()
+    local i
+    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+        case ${COMP_WORDS[i]} in
+            -H|--host|--address) bus+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}") ;;
+        esac
+    done
+    zenithctl "${bus[@]}" --no-ask-password --timeout 5 list --json 2>/dev/null |
+        grep -o '"name":"[^"]*"' | cut -d'"' -f4
+}
+
+_zenithctl()
+{
+    local cur prev words cword
+    _init_completion || return
+
+    local commands="create clone destroy start stop template list show jobs cancel images"
+    local global="--help --version --json --no-wait -q --quiet --no-ask-password -H --host --address --timeout"
+    local spec="--distro --release --arch --template --password-stdin --password-file --password-hash
+                --ssh-key --cpu --memory --disk --swap --cores --bridge --ipv4 --gateway --dns --set
+                --wireguard-config-file --no-start --dry-run"
+    local keys="distro release arch template password_hash ssh ssh_authorized_keys cpu_quota memory_max
+                disk_max swap_max cores bridge ipv4 gateway dns ipv6_mode ipv6 tunnel ports node vmid
+                storage iso os_type bios virtio_iso"
+
+    case $prev in
+        --password-file|--wireguard-config-file|--ssh-key)
+            _filedir
+            return ;;
+        --backend)
+            COMPREPLY=($(compgen -W "nspawn proxmox-lxc proxmox-qemu" -- "$cur"))
+            return ;;
+        --distro)
+            COMPREPLY=($(compgen -W "debian ubuntu" -- "$cur"))
+            return ;;
+        --release)
+            COMPREPLY=($(compgen -W "bookworm bullseye" -- "$cur"))
+            return ;;
+        --arch)
+            COMPREPLY=($(compgen -W "amd64 arm64" -- "$cur"))
+            return ;;
+        --set)
+            compopt -o nospace
+            COMPREPLY=($(compgen -S = -W "$keys" -- "$cur"))
+            return ;;
+        -H|--host|--address|--timeout|--password-hash|--cpu|--memory|--disk|--swap|--cores|--bridge|--ipv4|--gateway|--dns)
+            return ;;
+    esac
+
+    local command= i
+    for ((i = 1; i < cword; i++)); do
+        if [[ " $commands " == *" ${words[i]} "* ]]; then
+            command=${words[i]}
+            break
+        fi
+    done
+
+    if [[ -z $command ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "$global" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+        fi
+        return
+    fi
+
+    local options
+    case $command in
+        create) options="--backend $spec" ;;
+        clone) options="$spec" ;;
+        destroy|stop) options="--force --dry-run" ;;
+        start|template) options="--dry-run" ;;
+        images) options="--backend" ;;
+        *) options="" ;;
+    esac
+
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--help $options $global" -- "$cur"))
+        return
+    fi
+    case $command in
+        clone|destroy|start|stop|template|show)
+            COMPREPLY=($(compgen -W "$(_zenithctl_machines)" -- "$cur")) ;;
+        cancel)
+            COMPREPLY=($(compgen -W "$(zenithctl --no-ask-password --timeout 5 jobs --json 2>/dev/null |
+                grep -o '"id":[0-9]*' | cut -d: -f2)" -- "$cur")) ;;
+    esac
+} && complete -F _zenithctl zenithctl

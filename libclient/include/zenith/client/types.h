@@ -1,0 +1,84 @@
+// Plain data the client hands back: rows of the List* calls, a machine's
+// properties, a job's status and its final result.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "zenith/client/error.h"
+
+namespace zenith::client {
+
+// `flags` bits of the bus contract.
+inline constexpr uint64_t kFlagForce = 1;    // destroy/stop a running machine
+inline constexpr uint64_t kFlagNoStart = 2;  // create without starting
+inline constexpr uint64_t kFlagDryRun = 4;   // validate + authorize only; the plan is the job's Message
+
+struct MachineSummary {  // one row of ListMachines
+    std::string name, backend, state, address, path;
+};
+
+struct MachineInfo {  // every property of org.zenith.Provisioner.Machine
+    std::string path;
+    std::string name, backend, kind, state, distro, release, arch;
+    std::vector<std::string> addresses;
+    uint32_t cpuQuota = 0;
+    uint64_t memoryMax = 0;
+    std::string node;
+    uint32_t vmid = 0;
+    uint32_t createdByUid = 0;
+};
+
+struct JobSummary {  // one row of ListJobs
+    uint32_t id = 0;
+    std::string operation, machine, state;
+    double progress = 0.0;
+    std::string path;
+};
+
+struct ImageInfo {  // one row of ListImages
+    std::string id, kind, location;
+    uint64_t size = 0;
+};
+
+struct JobStatus {  // every property of org.zenith.Provisioner.Job
+    uint32_t id = 0;
+    std::string path;
+    std::string operation, machine, state;
+    double progress = 0.0;
+    std::string step, message;
+    uint32_t startedByUid = 0;
+    bool cancelable = false;
+    std::string errorName, errorMessage;
+
+    bool finished() const { return state == "done" || state == "failed" || state == "cancelled"; }
+};
+
+struct JobProgress {
+    double progress = 0.0;  // 0..1
+    std::string step;       // machine-readable
+    std::string message;    // human text
+};
+
+enum class JobOutcome { Done, Failed, Cancelled };
+
+struct JobResult {
+    uint32_t id = 0;
+    std::string path;
+    std::string operation, machine;
+    JobOutcome outcome = JobOutcome::Done;
+    std::string result;        // "done" | "failed" | "cancelled"
+    std::string message;       // the job's last Message (a DRY_RUN plan lives here)
+    std::string errorName;     // "" when done
+    std::string errorMessage;
+    ErrorKind errorKind = ErrorKind::Other;  // meaningful when errorName is set
+
+    bool ok() const { return outcome == JobOutcome::Done; }
+};
+
+// Called on the waiting thread, in order, never with a decreasing progress.
+using ProgressCallback = std::function<void(const JobProgress&)>;
+
+}  // namespace zenith::client

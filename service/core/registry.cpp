@@ -1,0 +1,398 @@
+#include "core/registry.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/sqlite_statement.h"
+
+namespace zenith::core {
+
+namespace {
+
+// Migration i takes the schema from user_version i to i + 1. Append only.
+constexpr std::array<std::string_view, 1> kMigrations{R"sql(
+CREATE TABLE machines (
+    name           TEXT PRIMARY KEY NOT NULL,
+    backend        TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    distro         TEXT NOT NULL DEFAULT '',
+    release        TEXT NOT NULL DEFAULT '',
+    arch           TEXT NOT NULL DEFAULT '',
+    addresses      TEXT NOT NULL DEFAULT '[]',
+    cpu_quota      INTEGER NOT NULL DEFAULT 0,
+    memory_max     INTEGER NOT NULL DEFAULT 0,
+    node           TEXT NOT NULL DEFAULT '',
+    vmid           INTEGER NOT NULL DEFAULT 0,
+    created_by_uid INTEGER NOT NULL DEFAULT 0,
+    spec_json      TEXT NOT NULL DEFAULT '{}',
+    location       TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE TABLE jobs (
+    id             INTEGER PRIMARY KEY NOT NULL,
+    operation      TEXT NOT NULL,
+    machine        TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    progress       REAL NOT NULL DEFAULT 0,
+    step           TEXT NOT NULL DEFAULT '',
+    message        TEXT NOT NULL DEFAULT '',
+    started_by_uid INTEGER NOT NULL DEFAULT 0,
+    cancelable     INTEGER NOT NULL DEFAULT 1,
+    error_name     TEXT NOT NULL DEFAULT '',
+    error_message  TEXT NOT NULL DEFAULT '',
+    started_usec   INTEGER NOT NULL DEFAULT 0,
+    finished_usec  INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE audit (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_usec INTEGER NOT NULL,
+    uid       INTEGER NOT NULL,
+    verb      TEXT NOT NULL,
+    machine   TEXT NOT NULL DEFAULT '',
+    backend   TEXT NOT NULL DEFAULT '',
+    job       INTEGER NOT NULL DEFAULT 0,
+    outcome   TEXT NOT NULL,
+    detail    TEXT NOT NULL DEFAULT ''
+) STRICT;
+)sql"};
+
+constexpr std::string_view kPutMachine =
+    "INSERT OR REPLACE INTO machines (name, backend, kind, state, distro, release, arch, addresses, cpu_quota, "
+    "memory_max, node, vmid, created_by_uid, spec_json, location) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11, ?12, ?13, ?14, ?15)";
+constexpr std::string_view kRemoveMachine = "DELETE FROM machines WHERE name = ?1";
+constexpr std::string_view kListMachines =
+    "SELECT name, backend, kind, state, distro, release, arch, addresses, cpu_quota, memory_max, node, vmid, "
+    "created_by_uid, spec_json, location FROM machines ORDER BY name";
+constexpr std::string_view kPutJob =
+    "INSERT OR REPLACE INTO jobs (id, operation, machine, state, progress, step, message, started_by_uid, "
+    "cancelable, error_name, error_message, started_usec, finished_usec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?10, ?11, ?12, ?13)";
+constexpr std::string_view kListJobs =
+    "SELECT * FROM (SELECT id, operation, machine, state, progress, step, message, started_by_uid, cancelable, "
+    "error_name, error_message, started_usec, finished_usec FROM jobs ORDER BY id DESC LIMIT ?1) ORDER BY id";
+constexpr std::string_view kMaxJobId = "SELECT COALESCE(MAX(id), 0) FROM jobs";
+constexpr std::string_view kInsertAudit =
+    "INSERT INTO audit (time_usec, uid, verb, machine, backend, job, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+    "?7, ?8)";
+constexpr std::string_view kListAudit =
+    "SELECT * FROM (SELECT id, time_usec, uid, verb, machine, backend, job, outcome, detail FROM audit ORDER BY id "
+    "DESC LIMIT ?1) ORDER BY id";
+
+std::unexpected<Error> dbError(sqlite3* db, std::string_view what)
+{
+    return fail(ErrorCode::BackendFailed, fmt::format("registry: {}: {}", what, db ? sqlite3_errmsg(db) : "no database"));
+}
+
+uint64_t nowUsec()
+{
+    using namespace std::chrono;
+    return static_cast<uint64_t>(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+int64_t limitOf(size_t n)
+{
+    return n > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(n);
+}
+
+}  // namespace
+
+struct Registry::Impl {
+    // Declared first so that it is destroyed last, after every statement.
+    struct Connection {
+        sqlite3* db = nullptr;
+        ~Connection() { sqlite3_close_v2(db); }
+    } connection;
+    sqlite3*& db = connection.db;
+    mutable std::mutex mutex;
+    // Statements are reset after each use, so const readers may share them.
+    mutable SqliteStatement putMachine, removeMachine, listMachines, putJob, listJobs, maxJobId, insertAudit, listAudit;
+
+    Result<void> exec(std::string_view sql, std::string_view what)
+    {
+        std::string text(sql);
+        if (sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+            return dbError(db, what);
+        return {};
+    }
+
+    Result<void> migrate()
+    {
+        SqliteStatement version;
+        if (version.prepare(db, "PRAGMA user_version") != SQLITE_OK || version.step() != SQLITE_ROW)
+            return dbError(db, "reading schema version");
+        auto current = static_cast<size_t>(version.columnI64(0));
+        version.reset();
+        if (current > kMigrations.size())
+            return fail(ErrorCode::BackendFailed,
+                        fmt::format("registry: schema version {} is newer than this daemon knows ({})", current,
+                                    kMigrations.size()));
+        for (size_t v = current; v < kMigrations.size(); ++v) {
+            if (auto r = exec("BEGIN IMMEDIATE", "starting migration"); !r)
+                return r;
+            auto r = exec(kMigrations[v], fmt::format("migrating schema to version {}", v + 1));
+            if (r)
+                r = exec(fmt::format("PRAGMA user_version = {}", v + 1), "setting schema version");
+            if (r)
+                r = exec("COMMIT", "committing migration");
+            if (!r) {
+                exec("ROLLBACK", "rolling back migration");
+                return r;
+            }
+        }
+        return {};
+    }
+
+    Result<void> prepareAll()
+    {
+        const std::array<std::pair<SqliteStatement*, std::string_view>, 8> all{{
+            {&putMachine, kPutMachine},
+            {&removeMachine, kRemoveMachine},
+            {&listMachines, kListMachines},
+            {&putJob, kPutJob},
+            {&listJobs, kListJobs},
+            {&maxJobId, kMaxJobId},
+            {&insertAudit, kInsertAudit},
+            {&listAudit, kListAudit},
+        }};
+        for (auto [stmt, sql] : all)
+            if (stmt->prepare(db, sql) != SQLITE_OK)
+                return dbError(db, fmt::format("preparing '{}'", sql.substr(0, 40)));
+        return {};
+    }
+
+    Result<void> stepDone(SqliteStatement& s, std::string_view what)
+    {
+        if (s.step() != SQLITE_DONE)
+            return dbError(db, what);
+        return {};
+    }
+};
+
+Registry::Registry(sqlite3* db) : impl_(std::make_unique<Impl>())
+{
+    impl_->db = db;
+}
+
+Registry::~Registry() = default;
+
+Result<std::unique_ptr<Registry>> Registry::open(const std::string& path)
+{
+    // Job messages and the audit trail live here: create the file 0600
+    // ourselves (SQLite would honour the umask), and tighten an old one.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return fail(ErrorCode::BackendFailed, fmt::format("registry: cannot open {}: {}", path, std::strerror(errno)));
+    int chmodErr = ::fchmod(fd, 0600) < 0 ? errno : 0;
+    ::close(fd);
+    if (chmodErr)
+        return fail(ErrorCode::BackendFailed,
+                    fmt::format("registry: cannot make {} private: {}", path, std::strerror(chmodErr)));
+
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, nullptr);
+    std::unique_ptr<Registry> reg(new Registry(db));
+    if (rc != SQLITE_OK)
+        return dbError(db, fmt::format("opening {}", path));
+    Impl& impl = *reg->impl_;
+    sqlite3_extended_result_codes(db, 1);
+    // Other processes (zenithctl never opens it, but an admin's sqlite3 may)
+    // must not make the daemon fail at once.
+    sqlite3_busy_timeout(db, 5000);
+    for (std::string_view pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+                                    "PRAGMA foreign_keys = ON", "PRAGMA secure_delete = ON"})
+        if (auto r = impl.exec(pragma, pragma); !r)
+            return std::unexpected(r.error());
+    if (auto r = impl.migrate(); !r)
+        return std::unexpected(r.error());
+    if (auto r = impl.prepareAll(); !r)
+        return std::unexpected(r.error());
+    // SQLite gives -wal/-shm the database's mode; tighten leftovers of older runs.
+    for (std::string_view suffix : {"-wal", "-shm"})
+        ::chmod((path + std::string(suffix)).c_str(), 0600);
+    return reg;
+}
+
+Result<void> Registry::putMachine(const MachineRecord& m)
+{
+    std::lock_guard lock(impl_->mutex);
+    StatementUse s(impl_->putMachine);
+    s->bind(1, m.name);
+    s->bind(2, m.backend);
+    s->bind(3, m.kind);
+    s->bind(4, toString(m.state));
+    s->bind(5, m.distro);
+    s->bind(6, m.release);
+    s->bind(7, m.arch);
+    s->bind(8, nlohmann::json(m.addresses).dump());
+    s->bind(9, m.cpuQuota);
+    s->bind(10, m.memoryMax);
+    s->bind(11, m.node);
+    s->bind(12, m.vmid);
+    s->bind(13, m.createdByUid);
+    s->bind(14, m.specJson);
+    s->bind(15, m.location);
+    return impl_->stepDone(impl_->putMachine, fmt::format("saving machine '{}'", m.name));
+}
+
+Result<void> Registry::removeMachine(const std::string& name)
+{
+    std::lock_guard lock(impl_->mutex);
+    StatementUse s(impl_->removeMachine);
+    s->bind(1, name);
+    return impl_->stepDone(impl_->removeMachine, fmt::format("removing machine '{}'", name));
+}
+
+Result<std::vector<MachineRecord>> Registry::machines() const
+{
+    std::lock_guard lock(impl_->mutex);
+    StatementUse s(impl_->listMachines);
+    std::vector<MachineRecord> out;
+    int rc;
+    while ((rc = s->step()) == SQLITE_ROW) {
+        MachineRecord m;
+        m.name = s->columnText(0);
+        m.backend = s->columnText(1);
+        m.kind = s->columnText(2);
+        auto stateText = s->columnText(3);
+        auto state = machineStateFromString(stateText);
+        if (!state)
+            return fail(ErrorCode::BackendFailed,
+                        fmt::format("registry: machine '{}' has unknown state '{}'", m.name, stateText));
+        m.state = *state;
+        m.distro = s->columnText(4);
+        m.release = s->columnText(5);
+        m.arch = s->columnText(6);
+        auto addresses = nlohmann::json::parse(s->columnText(7), nullptr, false);
+        if (!addresses.is_array())
+            return fail(ErrorCode::BackendFailed,
+                        fmt::format("registry: machine '{}' has malformed addresses", m.name));
+        for (const auto& a : addresses)
+            if (a.is_string())
+                m.addresses.push_back(a.get<std::string>());
+        m.cpuQuota = s->columnU32(8);
+        m.memoryMax = s->columnU64(9);
+        m.node = s->columnText(10);
+        m.vmid = s->columnU32(11);
+        m.createdByUid = s->columnU32(12);
+        m.specJson = s->columnText(13);
+        m.location = s->columnText(14);
+        out.push_back(std::move(m));
+    }
+    if (rc != SQLITE_DONE)
+        return dbError(impl_->db, "listing machines");
+    return out;
+}
+
+Result<void> Registry::putJob(const JobSnapshot& j)
+{
+    std::lock_guard lock(impl_->mutex);
+    StatementUse s(impl_->putJob);
+    s->bind(1, j.id);
+    s->bind(2, toString(j.operation));
+    s->bind(3, j.machine);
+    s->bind(4, toString(j.state));
+    s->bind(5, j.progress);
+    s->bind(6, j.step);
+    s->bind(7, j.message);
+    s->bind(8, j.startedByUid);
+    s->bind(9, j.cancelable);
+    s->bind(10, j.errorName);
+    s->bind(11, j.errorMessage);
+    s->bind(12, j.startedUsec);
+    s->bind(13, j.finishedUsec);
+    return impl_->stepDone(impl_->putJob, fmt::format("saving job {}", j.id));
+}
+
+Result<std::vector<JobSnapshot>> Registry::jobs(size_t newestN) const
+{
+    std::lock_guard lock(impl_->mutex);
+    StatementUse s(impl_->listJobs);
+    s->bind(1, limitOf(newestN));
+    std::vector<JobSnapshot> out;
+    int rc;
+    while ((rc = s->step()) == SQLITE_ROW) {
+        JobSnapshot j;
+        j.id = s->columnU32(0);
+        auto op = operationFromString(s->columnText(1));
+        auto state = jobStateFromString(s->columnText(3));
+        if (!op || !state)
+            return fail(ErrorCode::BackendFailed, fmt::format("registry: job {} has an unknown operation or state", j.id));
+        j.operation = *op;
+        j.machine = s->columnText(2);
+        j.state = *state;
+        j.progress = s->columnDouble(4);
+        j.step = s->columnText(5);
+        j.message = s->columnText(6);
+        j.startedByUid = s->columnU32(7);
+        j.cancelable = s->columnI64(8) != 0;
+        j.errorName = s->columnText(9);
+        j.errorMessage = s->columnText(10);
+        j.startedUsec = s->columnU64(11);
+        j.finishedUsec = s->columnU64(12);
+        out.push_back(std::move(j));
+    }
+    if (rc != SQLITE_DONE)
+        return dbError(impl_->db, "listing jobs");
+    return out;
+}
+
+Result<uint32_t> Registry::maxJobId() const
+{
+    std::lock_guard lock(impl_->mutex);
+    StatementUse s(impl_->maxJobId);
+    if (s->step() != SQLITE_ROW)
+        return dbError(impl_->db, "reading the last job id");
+    return s->columnU32(0);
+}
+
+Result<void> Registry::audit(const AuditEntry& e)
+{
+    std::lock_guard lock(impl_->mutex);
+    StatementUse s(impl_->insertAudit);
+    s->bind(1, e.timeUsec ? e.timeUsec : nowUsec());
+    s->bind(2, e.uid);
+    s->bind(3, e.verb);
+    s->bind(4, e.machine);
+    s->bind(5, e.backend);
+    s->bind(6, e.job);
+    s->bind(7, e.outcome);
+    s->bind(8, e.detail);
+    return impl_->stepDone(impl_->insertAudit, "writing an audit entry");
+}
+
+Result<std::vector<AuditEntry>> Registry::auditEntries(size_t newestN) const
+{
+    std::lock_guard lock(impl_->mutex);
+    StatementUse s(impl_->listAudit);
+    s->bind(1, limitOf(newestN));
+    std::vector<AuditEntry> out;
+    int rc;
+    while ((rc = s->step()) == SQLITE_ROW) {
+        AuditEntry e;
+        e.timeUsec = s->columnU64(1);
+        e.uid = s->columnU32(2);
+        e.verb = s->columnText(3);
+        e.machine = s->columnText(4);
+        e.backend = s->columnText(5);
+        e.job = s->columnU32(6);
+        e.outcome = s->columnText(7);
+        e.detail = s->columnText(8);
+        out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE)
+        return dbError(impl_->db, "listing audit entries");
+    return out;
+}
+
+}  // namespace zenith::core

@@ -1,0 +1,32 @@
+// Who may do what. The facade asks before every privileged action; the
+// answer arrives later on the loop (polkit may be asking a human).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/error.h"
+#include "dbus/caller.h"
+
+namespace zenith::dbus {
+
+struct AuthRequest {
+    std::string action;        // polkit action suffix: create|clone|destroy|power|template|read|cancel-other
+    std::string verb;          // detail `verb`: the operation (create, start, cancel, list ...)
+    std::string machine;       // details: "" when not applicable
+    std::string backend;
+    std::string templateName;
+    std::string node;
+};
+
+// Called exactly once, on the loop: success, or AccessDenied /
+// InteractiveAuthorizationRequired with a message saying why.
+using AuthCallback = std::function<void(core::Result<void>)>;
+
+class Authorizer {
+public:
+    virtual ~Authorizer() = default;
+    virtual void check(const CallerInfo& caller, const AuthRequest& request, AuthCallback done) = 0;
+};
+
+}  // namespace zenith::dbus

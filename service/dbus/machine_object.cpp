@@ -1,0 +1,42 @@
+#include "dbus/machine_object.h"
+
+#include "core/names.h"
+
+namespace zenith::dbus {
+
+std::vector<std::string> changedMachineProperties(const core::MachineRecord& a, const core::MachineRecord& b)
+{
+    // Name, Backend, Kind and CreatedByUID are const for an object's life.
+    std::vector<std::string> out;
+    if (a.state != b.state) out.emplace_back("State");
+    if (a.distro != b.distro) out.emplace_back("Distro");
+    if (a.release != b.release) out.emplace_back("Release");
+    if (a.arch != b.arch) out.emplace_back("Arch");
+    if (a.addresses != b.addresses) out.emplace_back("Addresses");
+    if (a.cpuQuota != b.cpuQuota) out.emplace_back("CPUQuota");
+    if (a.memoryMax != b.memoryMax) out.emplace_back("MemoryMax");
+    if (a.node != b.node) out.emplace_back("Node");
+    if (a.vmid != b.vmid) out.emplace_back("VMID");
+    return out;
+}
+
+MachineObject::MachineObject(sdbus::IConnection& connection, core::MachineRecord record)
+    : AdaptorInterfaces(connection, core::machineObjectPath(record.name)), record_(std::move(record))
+{
+    registerAdaptor();
+}
+
+MachineObject::~MachineObject()
+{
+    unregisterAdaptor();
+}
+
+void MachineObject::update(const core::MachineRecord& record)
+{
+    auto changed = changedMachineProperties(record_, record);
+    record_ = record;
+    if (!changed.empty())
+        emitPropertiesChangedSignal(kMachineInterface, changed);
+}
+
+}  // namespace zenith::dbus

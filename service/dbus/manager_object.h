@@ -1,0 +1,54 @@
+// /org/zenith/Provisioner: org.zenith.Provisioner.Manager and the
+// ObjectManager. Handlers only translate: arguments in, engine answers and
+// object paths out; every decision goes through the RequestGate.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "core/engine.h"
+#include "dbus/request_gate.h"
+#include "zenith/glue/manager_adaptor.h"
+
+namespace zenith::dbus {
+
+class ManagerObject final
+    : public sdbus::AdaptorInterfaces<org::zenith::Provisioner::Manager_adaptor, sdbus::ObjectManager_adaptor> {
+public:
+    // `publishedJobs` lists the jobs that have an object on the bus now.
+    ManagerObject(sdbus::IConnection& connection, core::Engine& engine, RequestGate& gate,
+                  std::function<std::vector<core::JobSnapshot>()> publishedJobs);
+    ~ManagerObject();
+
+private:
+    using PathPair = sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>;
+    using OnePath = sdbus::Result<sdbus::ObjectPath>;
+
+    void CreateMachine(PathPair&& result, std::string name, std::string backend,
+                       std::map<std::string, sdbus::Variant> spec, uint64_t flags) override;
+    void CloneMachine(PathPair&& result, std::string source, std::string new_name,
+                      std::map<std::string, sdbus::Variant> overrides, uint64_t flags) override;
+    void DestroyMachine(OnePath&& result, std::string name, uint64_t flags) override;
+    void StartMachine(OnePath&& result, std::string name, uint64_t flags) override;
+    void StopMachine(OnePath&& result, std::string name, uint64_t flags) override;
+    void MakeTemplate(OnePath&& result, std::string name, uint64_t flags) override;
+    void GetMachine(OnePath&& result, std::string name) override;
+    void ListMachines(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, std::string,
+                                                              sdbus::ObjectPath>>>&& result) override;
+    void ListJobs(sdbus::Result<std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, double,
+                                                          sdbus::ObjectPath>>>&& result) override;
+    void ListImages(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>>>&& result,
+                    std::string backend) override;
+    void CancelJob(sdbus::Result<>&& result, uint32_t id) override;
+
+    void simpleChange(OnePath&& result, const char* method, core::Operation op, const std::string& name,
+                      uint64_t flags);
+
+    core::Engine& engine_;
+    RequestGate& gate_;
+    std::function<std::vector<core::JobSnapshot>()> publishedJobs_;
+};
+
+}  // namespace zenith::dbus

@@ -1,0 +1,156 @@
+#include "drivers/nspawn/machine_config.h"
+
+#include <systemd/sd-id128.h>
+
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "drivers/nspawn/rootfs_files.h"
+#include "drivers/nspawn/root_password.h"
+
+namespace zenith::drivers::nspawn {
+
+std::string renderNspawnSettings(const NspawnSettings& s)
+{
+    std::string out = "# Written by zenith-provisionerd; changes are lost when the machine is re-created.\n";
+    out += fmt::format("[Exec]\nBoot=yes\nHostname={}\n\n[Network]\nPrivate=yes\n", s.hostname);
+    // A veth is only useful with somewhere to plug it (a bridge) or ports
+    // to forward to it; otherwise the machine gets no network at all.
+    if (!s.bridge.empty() || !s.ports.empty())
+        out += "VirtualEthernet=yes\n";
+    if (!s.bridge.empty())
+        out += fmt::format("Bridge={}\n", s.bridge);
+    for (const auto& p : s.ports)
+        out += fmt::format("Port={}:{}:{}\n", p.proto, p.hostPort, p.machinePort);
+    return out;
+}
+
+std::string renderHosts(const std::optional<std::string>& existing, std::string_view hostname)
+{
+    std::string own = fmt::format("127.0.1.1\t{}", hostname);
+    if (!existing) {
+        return fmt::format("127.0.0.1\tlocalhost\n{}\n::1\t\tlocalhost ip6-localhost ip6-loopback\n"
+                           "ff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n",
+                           own);
+    }
+    std::string out;
+    bool replaced = false;
+    std::istringstream in(*existing);
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("127.0.1.1") && line.size() > 9 && (line[9] == ' ' || line[9] == '\t')) {
+            if (!replaced)
+                out += own + "\n";
+            replaced = true;
+            continue;
+        }
+        out += line + "\n";
+    }
+    if (!replaced)
+        out += own + "\n";
+    return out;
+}
+
+std::string renderNetworkdConfig(const StaticNetwork& n)
+{
+    std::string out = "# Written by zenith-provisionerd.\n[Match]\nName=host0\n\n[Network]\n";
+    out += fmt::format("Address={}\n", n.address);
+    if (!n.ipv6.empty())
+        out += fmt::format("Address={}\n", n.ipv6);
+    if (!n.gateway.empty())
+        out += fmt::format("Gateway={}\n", n.gateway);
+    for (const auto& d : n.dns)
+        out += fmt::format("DNS={}\n", d);
+    return out;
+}
+
+std::string renderResolvConf(const std::vector<std::string>& dns)
+{
+    std::string out = "# Written by zenith-provisionerd.\n";
+    for (const auto& d : dns)
+        out += fmt::format("nameserver {}\n", d);
+    return out;
+}
+
+std::string renderAuthorizedKeys(const std::vector<std::string>& keys)
+{
+    std::string out;
+    for (const auto& k : keys)
+        out += k + "\n";
+    return out;
+}
+
+core::Result<void> applyIdentity(const std::string& rootfs, const Identity& id)
+{
+    if (auto r = writeFileInRoot(rootfs, "etc/hostname", id.hostname + "\n", 0644); !r)
+        return r;
+    auto hosts = readFileInRoot(rootfs, "etc/hosts");
+    if (!hosts)
+        return std::unexpected(hosts.error());
+    if (auto r = writeFileInRoot(rootfs, "etc/hosts", renderHosts(*hosts, id.hostname), 0644); !r)
+        return r;
+
+    // Every machine needs its own id (journal, DHCP client id, D-Bus); the
+    // base image carries the id of the host that built it.
+    sd_id128_t mid;
+    if (int r = sd_id128_randomize(&mid); r < 0)
+        return core::fail(core::ErrorCode::BackendFailed, fmt::format("cannot make a machine-id: {}", std::strerror(-r)));
+    char hex[SD_ID128_STRING_MAX];
+    if (auto r = writeFileInRoot(rootfs, "etc/machine-id", std::string(sd_id128_to_string(mid, hex)) + "\n", 0444); !r)
+        return r;
+
+    if (id.passwordHash) {
+        auto shadow = readFileInRoot(rootfs, "etc/shadow");
+        if (!shadow)
+            return std::unexpected(shadow.error());
+        if (!*shadow)
+            return core::fail(core::ErrorCode::BackendFailed, rootfs + "/etc/shadow is missing");
+        auto mode = fileModeInRoot(rootfs, "etc/shadow");
+        if (!mode)
+            return std::unexpected(mode.error());
+        auto updated = replaceShadowPassword(**shadow, "root", *id.passwordHash);
+        if (!updated)
+            return std::unexpected(updated.error());
+        if (auto r = writeFileInRoot(rootfs, "etc/shadow", *updated, mode->first, mode->second); !r)
+            return r;
+    }
+
+    if (id.authorizedKeys) {
+        if (auto r = makeDirsInRoot(rootfs, "root/.ssh", 0700); !r)
+            return r;
+        if (auto r = writeFileInRoot(rootfs, "root/.ssh/authorized_keys", renderAuthorizedKeys(*id.authorizedKeys), 0600);
+            !r)
+            return r;
+    }
+
+    if (id.network) {
+        if (auto r = makeDirsInRoot(rootfs, "etc/systemd/network", 0755); !r)
+            return r;
+        if (auto r = writeFileInRoot(rootfs, "etc/systemd/network/80-zenith-host0.network",
+                                     renderNetworkdConfig(*id.network), 0644);
+            !r)
+            return r;
+        for (auto [dir, unit] : {std::pair{"multi-user.target.wants", "systemd-networkd.service"},
+                                 std::pair{"sockets.target.wants", "systemd-networkd.socket"}}) {
+            std::string wants = fmt::format("etc/systemd/system/{}", dir);
+            if (auto r = makeDirsInRoot(rootfs, wants, 0755); !r)
+                return r;
+            if (auto r = symlinkInRoot(rootfs, wants + "/" + unit, std::string("/lib/systemd/system/") + unit); !r)
+                return r;
+        }
+        if (!id.network->dns.empty())
+            if (auto r = writeFileInRoot(rootfs, "etc/resolv.conf", renderResolvConf(id.network->dns), 0644); !r)
+                return r;
+    }
+    return {};
+}
+
+core::Result<void> writeNspawnSettings(const std::string& path, const NspawnSettings& s)
+{
+    std::filesystem::path p(path);
+    return writeFileInRoot(p.parent_path().string(), p.filename().string(), renderNspawnSettings(s), 0644);
+}
+
+}  // namespace zenith::drivers::nspawn

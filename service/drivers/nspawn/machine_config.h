@@ -1,0 +1,53 @@
+// A machine's identity inside its tree (hostname, hosts, machine-id, root
+// password, SSH keys, static network) and its systemd-nspawn settings file.
+// The render* functions are pure and unit-tested on exact text.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/spec_value.h"
+
+namespace zenith::drivers::nspawn {
+
+struct NspawnSettings {
+    std::string hostname;
+    std::string bridge;                     // "" : no bridge
+    std::vector<core::PortForward> ports;
+};
+// <machines-dir>/<name>.nspawn, read by nspawn with --settings=trusted.
+std::string renderNspawnSettings(const NspawnSettings& s);
+
+// /etc/hosts: `existing` with the 127.0.1.1 line naming `hostname` (added
+// when missing); Debian's default file when there is none.
+std::string renderHosts(const std::optional<std::string>& existing, std::string_view hostname);
+
+struct StaticNetwork {
+    std::string address;   // a.b.c.d/len
+    std::string gateway;
+    std::vector<std::string> dns;
+    std::string ipv6;      // "" : none
+};
+// systemd-networkd config for the container's host0 veth.
+std::string renderNetworkdConfig(const StaticNetwork& n);
+std::string renderResolvConf(const std::vector<std::string>& dns);
+std::string renderAuthorizedKeys(const std::vector<std::string>& keys);
+
+struct Identity {
+    std::string hostname;
+    std::optional<std::string> passwordHash;   // already hashed; nullopt keeps the current one
+    std::optional<std::vector<std::string>> authorizedKeys;
+    std::optional<StaticNetwork> network;
+};
+
+// Writes the identity into `rootfs` (never outside it) with a fresh random
+// machine-id; the owner and mode of /etc/shadow are kept.
+core::Result<void> applyIdentity(const std::string& rootfs, const Identity& id);
+
+// Atomic write of the settings file, mode 0644.
+core::Result<void> writeNspawnSettings(const std::string& path, const NspawnSettings& s);
+
+}  // namespace zenith::drivers::nspawn

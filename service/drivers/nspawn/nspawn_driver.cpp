@@ -1,0 +1,460 @@
+#include "drivers/nspawn/nspawn_driver.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <filesystem>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "drivers/nspawn/base_image_cache.h"
+#include "drivers/nspawn/distro_catalog.h"
+#include "drivers/nspawn/machine_config.h"
+#include "drivers/nspawn/nspawn_command.h"
+#include "drivers/nspawn/nspawn_spec.h"
+#include "drivers/nspawn/root_password.h"
+#include "drivers/nspawn/rootfs_clone.h"
+
+namespace zenith::drivers::nspawn {
+
+namespace fs = std::filesystem;
+using core::ErrorCode;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Where each step's share of a create ends. Building a base image is by far
+// the longest step, so it gets most of the bar.
+constexpr double kArchDone = 0.02;
+constexpr double kImageDone = 0.85;
+constexpr double kCloneDone = 0.90;
+constexpr double kConfigureDone = 0.94;
+
+bool exists(const std::string& p)
+{
+    std::error_code ec;
+    return fs::exists(fs::symlink_status(p, ec));
+}
+
+std::string addressOf(const std::string& cidr)
+{
+    return cidr.substr(0, cidr.find('/'));
+}
+
+class NspawnDriver final : public Driver {
+public:
+    NspawnDriver(NspawnOptions options, std::shared_ptr<MachineRunner> runner)
+        : o_(std::move(options)),
+          runner_(std::move(runner)),
+          images_((fs::path(o_.stateDir) / "images").string()),
+          hostArch_(hostArch())
+    {
+        images_.removeStaleBuilds();
+        runner_->setExitListener([this](const std::string& name) {
+            StateListener l;
+            {
+                std::lock_guard lock(listenerMutex_);
+                l = listener_;
+            }
+            if (l)
+                l(name, core::MachineState::Stopped);
+        });
+    }
+
+    std::string_view id() const override { return "nspawn"; }
+    std::string_view kind() const override { return "container"; }
+
+    core::Result<void> validate(const core::MachineSpec& spec) const override
+    {
+        return validateNspawnSpec(spec, o_, hostArch_);
+    }
+
+    std::string plan(const std::string& name, const core::MachineSpec& spec) const override
+    {
+        auto key = imageKeyFor(spec, hostArch_);
+        std::string out = fmt::format("create nspawn container {} ({} {} {})\n", name, key.distro, key.release, key.arch);
+        if (spec.templateName) {
+            out += fmt::format("- source: template {}\n", machinePath(*spec.templateName));
+        } else if (images_.has(key)) {
+            out += fmt::format("- base image: {} (cached)\n", images_.pathFor(key));
+        } else {
+            auto mirror = mirrorFor(key, o_);
+            out += fmt::format("- base image: {} built with debootstrap from {}\n", images_.pathFor(key),
+                               mirror ? *mirror : "(no mirror: " + mirror.error().message + ")");
+        }
+        bool btrfs = isBtrfs(o_.machinesDir);
+        out += fmt::format("- rootfs: {} ({})\n", machinePath(name), btrfs ? "btrfs snapshot" : "copy");
+        std::string bridge = effectiveBridge(spec, o_);
+        out += fmt::format("- settings: {} (network: {})\n", settingsPath(name),
+                           bridge.empty() ? "private, none" : "veth on bridge " + bridge);
+        out += fmt::format("- identity: hostname {}, fresh machine-id{}{}\n", name,
+                           spec.password || spec.passwordHash ? ", root password set (hashed)" : "",
+                           spec.sshAuthorizedKeys ? ", root's authorized_keys" : "");
+        if (spec.ipv4)
+            out += fmt::format("- address: {}\n", *spec.ipv4);
+        if (spec.cpuQuota || spec.memoryMax)
+            out += fmt::format("- limits: cpu {}%, memory {} bytes ({})\n", spec.cpuQuota.value_or(0),
+                               spec.memoryMax.value_or(0),
+                               hostRunsSystemd() ? "applied to the scope" : "recorded; no systemd to apply them");
+        return out;
+    }
+
+    core::Result<MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
+                                      JobContext& ctx) override
+    {
+        if (auto r = validate(spec); !r)
+            return std::unexpected(r.error());
+        if (auto r = checkFree(name); !r)
+            return std::unexpected(r.error());
+        auto key = imageKeyFor(spec, hostArch_);
+
+        ctx.progress(0.01, "architecture", fmt::format("{} {} for {}", key.distro, key.release, key.arch));
+        auto prepared = prepareIdentity(name, spec);
+        if (!prepared)
+            return std::unexpected(prepared.error());
+        if (ctx.cancelRequested())
+            return cancelled(name);
+        ctx.progress(kArchDone, "architecture", fmt::format("host architecture {}", hostArch_));
+
+        std::string source;
+        if (spec.templateName) {
+            source = machinePath(*spec.templateName);
+            if (!exists(templateMarker(*spec.templateName)) || !exists(source))
+                return core::fail(ErrorCode::NoSuchImage, fmt::format("template: no template named {}", *spec.templateName));
+            ctx.progress(kImageDone, "base-image", "using template " + *spec.templateName);
+        } else {
+            auto mirror = mirrorFor(key, o_);
+            if (!mirror)
+                return std::unexpected(mirror.error());
+            auto keyring = archiveKeyring(key.distro);
+            if (keyring && !exists(*keyring))
+                return core::fail(ErrorCode::BackendUnavailable,
+                                  fmt::format("{} is missing (install the {}-keyring package)", *keyring, key.distro));
+            bool cached = images_.has(key);
+            ctx.progress(kArchDone, "base-image",
+                         cached ? "using cached image " + key.id() : "building " + key.id() + " from " + *mirror);
+            auto image = images_.ensure(
+                key, *mirror, keyring,
+                [&](double f, std::string_view msg) {
+                    ctx.progress(kArchDone + (kImageDone - kArchDone) * f, "base-image", msg);
+                },
+                ctx.stopToken());
+            if (!image)
+                return image.error().code == ErrorCode::Cancelled ? cancelled(name) : std::unexpected(image.error());
+            source = *image;
+            ctx.progress(kImageDone, "base-image", "base image " + key.id() + " ready");
+        }
+        if (ctx.cancelRequested())
+            return cancelled(name);
+
+        MachineFacts facts{key.distro, key.release, key.arch, {}, {}, 0, machinePath(name)};
+        if (spec.ipv4)
+            facts.addresses.push_back(addressOf(*spec.ipv4));
+        if (auto r = cloneConfigureStart(name, source, spec, *prepared, start, ctx); !r)
+            return std::unexpected(r.error());
+        return facts;
+    }
+
+    core::Result<MachineFacts> clone(const core::MachineRecord& src, const std::string& newName,
+                                     const core::MachineSpec& merged, bool start, JobContext& ctx) override
+    {
+        if (auto r = validate(merged); !r)
+            return std::unexpected(r.error());
+        if (auto r = checkFree(newName); !r)
+            return std::unexpected(r.error());
+        std::string source = rootfsOf(src);
+        if (!exists(source))
+            return core::fail(ErrorCode::NoSuchMachine, fmt::format("the tree of {} ({}) is missing", src.name, source));
+        if (runner_->isRunning(targetOf(src)))
+            return core::fail(ErrorCode::Busy, fmt::format("{} is running; stop it before cloning", src.name));
+        auto prepared = prepareIdentity(newName, merged);
+        if (!prepared)
+            return std::unexpected(prepared.error());
+        if (ctx.cancelRequested())
+            return cancelled(newName);
+        ctx.progress(kImageDone, "clone", fmt::format("cloning {}", src.name));
+
+        MachineFacts facts{src.distro, src.release, src.arch, {}, {}, 0, machinePath(newName)};
+        if (merged.ipv4)
+            facts.addresses.push_back(addressOf(*merged.ipv4));
+        if (auto r = cloneConfigureStart(newName, source, merged, *prepared, start, ctx); !r)
+            return std::unexpected(r.error());
+        return facts;
+    }
+
+    core::Result<void> start(const core::MachineRecord& m, JobContext& ctx) override
+    {
+        if (!exists(rootfsOf(m)))
+            return core::fail(ErrorCode::NoSuchMachine, fmt::format("the tree of {} ({}) is missing", m.name, rootfsOf(m)));
+        if (exists(templateMarker(m.name)))
+            return core::fail(ErrorCode::InvalidArgs, fmt::format("name: {} is a template; clone it instead", m.name));
+        ctx.progress(0.1, "start", "booting " + m.name);
+        auto r = runner_->start(targetOf(m), ctx.stopToken(), o_.startTimeout);
+        if (!r)
+            return r;
+        ctx.progress(1.0, "start", m.name + " is running");
+        return {};
+    }
+
+    core::Result<void> stop(const core::MachineRecord& m, bool force, JobContext& ctx) override
+    {
+        auto t = targetOf(m);
+        if (!runner_->isRunning(t)) {
+            ctx.progress(1.0, "stop", m.name + " is not running");
+            return {};
+        }
+        ctx.progress(0.1, "stop", force ? "killing " + m.name : "powering off " + m.name);
+        // Once the poweroff signal went out there is nothing to undo.
+        ctx.setCancelable(false);
+        if (auto r = runner_->stop(t, force ? 3s : o_.stopTimeout); !r)
+            return r;
+        ctx.progress(1.0, "stop", m.name + " stopped");
+        return {};
+    }
+
+    core::Result<void> destroy(const core::MachineRecord& m, bool force, JobContext& ctx) override
+    {
+        auto t = targetOf(m);
+        if (runner_->isRunning(t)) {
+            if (!force)
+                return core::fail(ErrorCode::Busy, fmt::format("{} is running; stop it or destroy with FORCE", m.name));
+            ctx.setCancelable(false);
+            ctx.progress(0.1, "stop", "stopping " + m.name);
+            if (auto r = runner_->stop(t, 3s); !r)
+                return r;
+        }
+        ctx.setCancelable(false);
+        ctx.progress(0.5, "destroy", "removing " + rootfsOf(m));
+        if (auto r = removeMachineFiles(m.name, rootfsOf(m)); !r)
+            return r;
+        ctx.progress(1.0, "destroy", m.name + " destroyed");
+        return {};
+    }
+
+    core::Result<void> makeTemplate(const core::MachineRecord& m, JobContext& ctx) override
+    {
+        std::string rootfs = rootfsOf(m);
+        if (!exists(rootfs))
+            return core::fail(ErrorCode::NoSuchMachine, fmt::format("the tree of {} ({}) is missing", m.name, rootfs));
+        if (runner_->isRunning(targetOf(m)))
+            return core::fail(ErrorCode::Busy, fmt::format("{} is running; stop it first", m.name));
+        ctx.progress(0.3, "template", "marking " + m.name + " read-only");
+        // Read-only on btrfs keeps anyone from booting and changing what
+        // clones are made from; elsewhere the marker alone says so.
+        if (isBtrfsSubvolume(rootfs))
+            if (auto r = setSubvolumeReadOnly(rootfs, true); !r)
+                return r;
+        std::error_code ec;
+        fs::create_directories(fs::path(templateMarker(m.name)).parent_path(), ec);
+        if (auto r = writeMarker(m.name); !r)
+            return r;
+        ctx.progress(1.0, "template", m.name + " is a template");
+        return {};
+    }
+
+    core::MachineState probe(const core::MachineRecord& m) override
+    {
+        if (!exists(rootfsOf(m)))
+            return core::MachineState::Failed;
+        if (exists(templateMarker(m.name)))
+            return core::MachineState::Template;
+        return runner_->isRunning(targetOf(m)) ? core::MachineState::Running : core::MachineState::Stopped;
+    }
+
+    void rollbackPartial(const core::MachineRecord& m) override
+    {
+        auto t = targetOf(m);
+        if (runner_->isRunning(t))
+            (void)runner_->stop(t, 3s);
+        if (auto r = removeMachineFiles(m.name, rootfsOf(m)); !r)
+            log::warning({.machine = m.name}, "rollback of {} incomplete: {}", m.name, r.error().message);
+    }
+
+    core::Result<std::vector<ImageInfo>> images() override
+    {
+        std::vector<ImageInfo> out;
+        for (const auto& img : images_.list())
+            out.push_back({img.id, "base", img.path, img.size});
+        std::error_code ec;
+        for (fs::directory_iterator it(templatesDir(), ec), end; !ec && it != end; it.increment(ec)) {
+            std::string name = it->path().filename().string();
+            std::string path = machinePath(name);
+            if (exists(path))
+                out.push_back({name, "template", path, treeSize(path)});
+        }
+        return out;
+    }
+
+    void setStateListener(StateListener listener) override
+    {
+        std::lock_guard lock(listenerMutex_);
+        listener_ = std::move(listener);
+    }
+
+private:
+    struct PreparedIdentity {
+        std::optional<std::string> passwordHash;
+        std::optional<StaticNetwork> network;
+        std::string bridge;
+    };
+
+    std::string machinePath(const std::string& name) const { return (fs::path(o_.machinesDir) / name).string(); }
+    std::string settingsPath(const std::string& name) const
+    {
+        return (fs::path(o_.machinesDir) / (name + ".nspawn")).string();
+    }
+    // A copy in progress: hidden, and removable by name after a crash.
+    std::string stagingPath(const std::string& name) const
+    {
+        return (fs::path(o_.machinesDir) / (".#" + name + ".partial")).string();
+    }
+    std::string templatesDir() const { return (fs::path(o_.stateDir) / "templates").string(); }
+    std::string templateMarker(const std::string& name) const { return (fs::path(templatesDir()) / name).string(); }
+    std::string runFile(const std::string& name, std::string_view ext) const
+    {
+        return (fs::path(o_.stateDir) / "run" / (name + std::string(ext))).string();
+    }
+    std::string rootfsOf(const core::MachineRecord& m) const
+    {
+        return m.location.empty() ? machinePath(m.name) : m.location;
+    }
+    RunTarget targetOf(const core::MachineRecord& m) const
+    {
+        return {m.name, rootfsOf(m), settingsPath(m.name), m.cpuQuota, m.memoryMax};
+    }
+
+    core::Result<void> checkFree(const std::string& name) const
+    {
+        for (const auto& p : {machinePath(name), settingsPath(name)})
+            if (exists(p))
+                return core::fail(ErrorCode::MachineExists, fmt::format("{} already exists", p));
+        return {};
+    }
+
+    core::Result<PreparedIdentity> prepareIdentity(const std::string& name, const core::MachineSpec& spec) const
+    {
+        PreparedIdentity p;
+        p.bridge = effectiveBridge(spec, o_);
+        if (!p.bridge.empty() && !exists("/sys/class/net/" + p.bridge + "/bridge"))
+            return core::fail(ErrorCode::InvalidArgs, fmt::format("bridge: there is no bridge {} on this host", p.bridge));
+        if (spec.ipv4) {
+            if (*spec.ipv4 == "auto")
+                return core::fail(ErrorCode::InvalidArgs, "ipv4: \"auto\" must be resolved from an address pool first");
+            p.network = StaticNetwork{*spec.ipv4, spec.gateway.value_or(""), spec.dns.value_or(std::vector<std::string>{}),
+                                      spec.ipv6.value_or("")};
+        }
+        // Hashed before anything is made, so a libcrypt failure changes nothing.
+        if (spec.password) {
+            auto h = hashPassword(*spec.password);
+            if (!h)
+                return std::unexpected(h.error());
+            p.passwordHash = *h;
+        } else if (spec.passwordHash) {
+            p.passwordHash = *spec.passwordHash;
+        }
+        return p;
+    }
+
+    core::Result<void> cloneConfigureStart(const std::string& name, const std::string& source,
+                                           const core::MachineSpec& spec, const PreparedIdentity& id, bool start,
+                                           JobContext& ctx)
+    {
+        std::error_code ec;
+        fs::create_directories(o_.machinesDir, ec);
+        std::string rootfs = machinePath(name);
+        ctx.progress(kImageDone, "clone", fmt::format("cloning {} to {}", source, rootfs));
+        auto method = cloneTree(source, rootfs, stagingPath(name), ctx.stopToken());
+        if (!method) {
+            if (method.error().code == ErrorCode::MachineExists)
+                return std::unexpected(method.error());  // not ours to remove
+            return rollback(name, method.error());
+        }
+        ctx.progress(kCloneDone, "clone",
+                     *method == CloneMethod::Snapshot ? "btrfs snapshot taken" : "tree copied");
+        if (ctx.cancelRequested())
+            return rollback(name, std::nullopt);
+
+        ctx.progress(kCloneDone, "configure", "writing hostname, machine-id and settings");
+        Identity identity{name, id.passwordHash, spec.sshAuthorizedKeys, id.network};
+        if (auto r = applyIdentity(rootfs, identity); !r)
+            return rollback(name, r.error());
+        NspawnSettings settings{name, id.bridge, spec.ports.value_or(std::vector<core::PortForward>{})};
+        if (auto r = writeNspawnSettings(settingsPath(name), settings); !r)
+            return rollback(name, r.error());
+        ctx.progress(kConfigureDone, "configure", "configured");
+        if (ctx.cancelRequested())
+            return rollback(name, std::nullopt);
+        if (!start)
+            return {};
+
+        ctx.progress(kConfigureDone, "start", "booting " + name);
+        RunTarget t{name, rootfs, settingsPath(name), spec.cpuQuota.value_or(0), spec.memoryMax.value_or(0)};
+        if (auto r = runner_->start(t, ctx.stopToken(), o_.startTimeout); !r)
+            return rollback(name, r.error().code == ErrorCode::Cancelled ? std::nullopt : std::optional(r.error()));
+        ctx.progress(1.0, "start", name + " is running");
+        return {};
+    }
+
+    // Undo a half-made machine; `why` nullopt means it was cancelled.
+    std::unexpected<core::Error> rollback(const std::string& name, std::optional<core::Error> why)
+    {
+        RunTarget t{name, machinePath(name), settingsPath(name)};
+        if (runner_->isRunning(t))
+            (void)runner_->stop(t, 3s);
+        if (auto r = removeMachineFiles(name, machinePath(name)); !r)
+            log::warning({.machine = name}, "rollback of {} incomplete: {}", name, r.error().message);
+        if (why)
+            return std::unexpected(*why);
+        return std::unexpected(core::Error{ErrorCode::Cancelled, "creating " + name + " was cancelled"});
+    }
+
+    std::unexpected<core::Error> cancelled(const std::string& name) const
+    {
+        return std::unexpected(core::Error{ErrorCode::Cancelled, "creating " + name + " was cancelled"});
+    }
+
+    core::Result<void> removeMachineFiles(const std::string& name, const std::string& rootfs)
+    {
+        if (auto r = removeTree(rootfs); !r)
+            return r;
+        if (auto r = removeTree(stagingPath(name)); !r)
+            return r;
+        for (const auto& f : {settingsPath(name), templateMarker(name), runFile(name, ".pid"),
+                              runFile(name, ".console"), runFile(name, ".notify")}) {
+            if (::unlink(f.c_str()) != 0 && errno != ENOENT)
+                return core::fail(ErrorCode::BackendFailed, fmt::format("cannot remove {}: {}", f, std::strerror(errno)));
+        }
+        return {};
+    }
+
+    core::Result<void> writeMarker(const std::string& name)
+    {
+        int fd = ::open(templateMarker(name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return core::fail(ErrorCode::BackendFailed,
+                              fmt::format("cannot write {}: {}", templateMarker(name), std::strerror(errno)));
+        ::close(fd);
+        return {};
+    }
+
+    NspawnOptions o_;
+    std::shared_ptr<MachineRunner> runner_;
+    mutable BaseImageCache images_;
+    std::string hostArch_;
+    std::mutex listenerMutex_;
+    StateListener listener_;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> makeNspawnDriver(NspawnOptions options, std::shared_ptr<MachineRunner> runner)
+{
+    return std::make_unique<NspawnDriver>(std::move(options), std::move(runner));
+}
+
+}  // namespace zenith::drivers::nspawn

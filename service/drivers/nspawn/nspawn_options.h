@@ -1,0 +1,21 @@
+// How the nspawn backend is set up: directories and the [Nspawn] config.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace zenith::drivers::nspawn {
+
+struct NspawnOptions {
+    std::string stateDir = "/var/lib/zenith";        // images/, run/, templates/ live here
+    std::string machinesDir = "/var/lib/machines";   // <name>/ and <name>.nspawn
+    std::string debianMirror;       // DebianMirror=; empty: from the host's apt sources
+    std::string ubuntuMirror;       // UbuntuMirror= (amd64)
+    std::string ubuntuPortsMirror;  // UbuntuPortsMirror= (arm64)
+    std::string bridge;             // Bridge=: default for new machines
+    std::string aptDir = "/etc/apt";
+    std::chrono::seconds startTimeout{90};
+    std::chrono::seconds stopTimeout{30};
+};
+
+}  // namespace zenith::drivers::nspawn

@@ -1,0 +1,149 @@
+#include "drivers/nspawn/nspawn_spec.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "drivers/nspawn/apt_mirror.h"
+#include "drivers/nspawn/root_password.h"
+
+namespace zenith::drivers::nspawn {
+
+namespace {
+
+using core::ErrorCode;
+
+std::string joined(const std::vector<std::string_view>& v)
+{
+    std::string out;
+    for (auto s : v)
+        out += (out.empty() ? "" : ", ") + std::string(s);
+    return out;
+}
+
+bool validInterfaceName(std::string_view s)
+{
+    return !s.empty() && s.size() <= 15 && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+}
+
+std::string_view ubuntuMirrorKey(std::string_view arch)
+{
+    return arch == "arm64" ? "UbuntuPortsMirror=" : "UbuntuMirror=";
+}
+
+}  // namespace
+
+ImageKey imageKeyFor(const core::MachineSpec& spec, std::string_view hostArch)
+{
+    std::string distro = spec.distro.value_or(std::string(kDefaultDistro));
+    std::string release = spec.release.value_or(std::string(defaultRelease(distro)));
+    std::string arch = spec.arch.value_or(std::string(hostArch));
+    return {distro, release, arch};
+}
+
+std::string effectiveBridge(const core::MachineSpec& spec, const NspawnOptions& options)
+{
+    return spec.bridge.value_or(options.bridge);
+}
+
+core::Result<std::string> mirrorFor(const ImageKey& key, const NspawnOptions& options)
+{
+    if (key.distro == "ubuntu") {
+        const std::string& m = key.arch == "arm64" ? options.ubuntuPortsMirror : options.ubuntuMirror;
+        if (m.empty())
+            return core::fail(ErrorCode::InvalidArgs,
+                              fmt::format("distro: ubuntu needs {} in the [Nspawn] section of the config",
+                                          ubuntuMirrorKey(key.arch)));
+        return m;
+    }
+    return resolveDebianMirror(options.debianMirror, options.aptDir);
+}
+
+core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOptions& options,
+                                      std::string_view hostArch)
+{
+    auto unsupported = [](std::string_view key, std::string_view why) {
+        return core::fail(ErrorCode::InvalidArgs, fmt::format("{}: not supported by the nspawn backend ({})", key, why));
+    };
+    if (s.node)
+        return unsupported("node", "Proxmox only");
+    if (s.vmid)
+        return unsupported("vmid", "Proxmox only");
+    if (s.storage)
+        return unsupported("storage", "machines live in the machines directory");
+    if (s.iso)
+        return unsupported("iso", "containers boot from a debootstrapped image");
+    if (s.osType)
+        return unsupported("os_type", "virtual machines only");
+    if (s.bios)
+        return unsupported("bios", "virtual machines only");
+    if (s.virtioIso)
+        return unsupported("virtio_iso", "virtual machines only");
+    if (s.tunnel)
+        return unsupported("tunnel", "6in4 tunnels are not set up by this backend");
+    if (s.wireguardConfig)
+        return unsupported("wireguard_config", "WireGuard is not set up by this backend");
+    if (s.ipv6Mode && *s.ipv6Mode != "none" && *s.ipv6Mode != "native")
+        return unsupported("ipv6_mode", "only none and native");
+    if (s.ssh && *s.ssh)
+        return unsupported("ssh", "the minbase image has no SSH server; ssh_authorized_keys are installed for root");
+
+    auto key = imageKeyFor(s, hostArch);
+    auto distros = knownDistros();
+    if (std::find(distros.begin(), distros.end(), key.distro) == distros.end())
+        return core::fail(ErrorCode::InvalidArgs,
+                          fmt::format("distro: unknown distribution \"{}\" (known: {})", key.distro, joined(distros)));
+    auto releases = knownReleases(key.distro);
+    if (std::find(releases.begin(), releases.end(), key.release) == releases.end())
+        return core::fail(ErrorCode::InvalidArgs, fmt::format("release: unknown {} release \"{}\" (known: {})",
+                                                              key.distro, key.release, joined(releases)));
+    if (key.arch != hostArch)
+        return core::fail(ErrorCode::InvalidArgs,
+                          fmt::format("arch: this host runs {} containers only, not \"{}\" (foreign architectures "
+                                      "would need qemu-user-static emulation)",
+                                      hostArch, key.arch));
+    if (key.distro == "ubuntu") {
+        if (auto m = mirrorFor(key, options); !m)
+            return std::unexpected(m.error());
+    }
+
+    if (s.password && s.passwordHash)
+        return core::fail(ErrorCode::InvalidArgs, "password_hash: give either password or password_hash, not both");
+    if (s.passwordHash)
+        if (auto r = checkPasswordHash(*s.passwordHash); !r)
+            return r;
+    if (s.sshAuthorizedKeys)
+        for (const auto& k : *s.sshAuthorizedKeys)
+            if (k.empty() || k.find_first_of("\r\n") != std::string::npos)
+                return core::fail(ErrorCode::InvalidArgs,
+                                  "ssh_authorized_keys: each entry must be one non-empty line");
+
+    if (s.bridge && !validInterfaceName(*s.bridge))
+        return core::fail(ErrorCode::InvalidArgs, fmt::format("bridge: \"{}\" is not an interface name", *s.bridge));
+    std::string bridge = effectiveBridge(s, options);
+    // A static address is configured on the container's veth; without a
+    // bridge that veth leads nowhere.
+    if (s.ipv4 && *s.ipv4 != "auto" && bridge.empty())
+        return core::fail(ErrorCode::InvalidArgs,
+                          "ipv4: a static address needs a bridge (spec key bridge, or Bridge= in [Nspawn])");
+    if (s.ipv6 && (!s.ipv4 || bridge.empty()))
+        return core::fail(ErrorCode::InvalidArgs, "ipv6: needs ipv4 and a bridge as well");
+    if (s.gateway && !s.ipv4)
+        return core::fail(ErrorCode::InvalidArgs, "gateway: needs ipv4");
+    if (s.dns && !s.ipv4)
+        return core::fail(ErrorCode::InvalidArgs, "dns: needs ipv4");
+    if (s.ports)
+        for (const auto& p : *s.ports)
+            if ((p.proto != "tcp" && p.proto != "udp") || p.hostPort == 0 || p.machinePort == 0)
+                return core::fail(ErrorCode::InvalidArgs,
+                                  fmt::format("ports: ({}, {}, {}) needs proto tcp or udp and non-zero ports", p.proto,
+                                              p.hostPort, p.machinePort));
+    if (s.templateName && (s.templateName->empty() || s.templateName->find('/') != std::string::npos ||
+                           s.templateName->starts_with('.')))
+        return core::fail(ErrorCode::InvalidArgs, "template: not a machine name");
+    return {};
+}
+
+}  // namespace zenith::drivers::nspawn

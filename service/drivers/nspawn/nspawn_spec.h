@@ -1,0 +1,29 @@
+// What the nspawn backend accepts in a machine spec, and the spec with its
+// defaults filled in. Pure: no I/O beyond the options given.
+#pragma once
+
+#include <string>
+
+#include "core/error.h"
+#include "core/spec.h"
+#include "drivers/nspawn/distro_catalog.h"
+#include "drivers/nspawn/nspawn_options.h"
+
+namespace zenith::drivers::nspawn {
+
+// Keys of other backends (Proxmox, VMs), a foreign architecture, an unknown
+// distro or release, a network setting that needs a bridge without one...:
+// InvalidArgs naming the key.
+core::Result<void> validateNspawnSpec(const core::MachineSpec& spec, const NspawnOptions& options,
+                                      std::string_view hostArch);
+
+// distro/release/arch with defaults (debian, bookworm, the host's arch).
+ImageKey imageKeyFor(const core::MachineSpec& spec, std::string_view hostArch);
+
+// The bridge a machine plugs into: the spec's, else the config's ("" none).
+std::string effectiveBridge(const core::MachineSpec& spec, const NspawnOptions& options);
+
+// The mirror debootstrap uses for `key` (Ubuntu: from the config only).
+core::Result<std::string> mirrorFor(const ImageKey& key, const NspawnOptions& options);
+
+}  // namespace zenith::drivers::nspawn

@@ -1,0 +1,184 @@
+#include "drivers/nspawn/rootfs_files.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace zenith::drivers::nspawn {
+
+namespace {
+
+class Fd {
+public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd()
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    int get() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+
+private:
+    int fd_;
+};
+
+core::Error failure(std::string_view what, std::string_view rootfs, std::string_view rel, int err)
+{
+    return core::Error{core::ErrorCode::BackendFailed,
+                       fmt::format("{} {}/{}: {}", what, rootfs, rel, std::strerror(err))};
+}
+
+int openInRoot(int rootFd, std::string_view rel, int flags, mode_t mode = 0)
+{
+    open_how how{};
+    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+    how.mode = (flags & O_CREAT) ? mode : 0;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    std::string path(rel.empty() ? "." : rel);
+    return static_cast<int>(::syscall(SYS_openat2, rootFd, path.c_str(), &how, sizeof how));
+}
+
+struct Split {
+    std::string dir, name;
+};
+Split splitRel(std::string_view rel)
+{
+    std::filesystem::path p(rel);
+    return {p.parent_path().string(), p.filename().string()};
+}
+
+std::string tempName(const std::string& name)
+{
+    std::random_device rd;
+    return fmt::format(".#{}.{:08x}", name, rd());
+}
+
+}  // namespace
+
+core::Result<void> writeFileInRoot(const std::string& rootfs, std::string_view rel, std::string_view content,
+                                   mode_t mode, std::optional<FileOwner> owner)
+{
+    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        return std::unexpected(failure("cannot open", rootfs, "", errno));
+    auto [dir, name] = splitRel(rel);
+    Fd dirFd(openInRoot(root.get(), dir, O_RDONLY | O_DIRECTORY));
+    if (!dirFd)
+        return std::unexpected(failure("cannot open", rootfs, dir, errno));
+
+    std::string tmp = tempName(name);
+    // Mode 0600 until complete: a secret-bearing file is never readable by others.
+    Fd file(::openat(dirFd.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!file)
+        return std::unexpected(failure("cannot create", rootfs, rel, errno));
+    auto cleanup = [&](int err) {
+        ::unlinkat(dirFd.get(), tmp.c_str(), 0);
+        return std::unexpected(failure("cannot write", rootfs, rel, err));
+    };
+    for (size_t off = 0; off < content.size();) {
+        ssize_t n = ::write(file.get(), content.data() + off, content.size() - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return cleanup(errno);
+        }
+        off += static_cast<size_t>(n);
+    }
+    FileOwner o = owner.value_or(FileOwner{});
+    if (::fchown(file.get(), o.uid, o.gid) != 0 || ::fchmod(file.get(), mode) != 0)
+        return cleanup(errno);
+    if (::renameat(dirFd.get(), tmp.c_str(), dirFd.get(), name.c_str()) != 0)
+        return cleanup(errno);
+    return {};
+}
+
+core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootfs, std::string_view rel)
+{
+    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        return std::unexpected(failure("cannot open", rootfs, "", errno));
+    Fd file(openInRoot(root.get(), rel, O_RDONLY));
+    if (!file) {
+        if (errno == ENOENT)
+            return std::optional<std::string>();
+        return std::unexpected(failure("cannot open", rootfs, rel, errno));
+    }
+    std::string out;
+    char buf[8192];
+    for (;;) {
+        ssize_t n = ::read(file.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return std::unexpected(failure("cannot read", rootfs, rel, errno));
+        if (n == 0)
+            break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return std::optional<std::string>(std::move(out));
+}
+
+core::Result<std::pair<mode_t, FileOwner>> fileModeInRoot(const std::string& rootfs, std::string_view rel)
+{
+    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        return std::unexpected(failure("cannot open", rootfs, "", errno));
+    Fd file(openInRoot(root.get(), rel, O_PATH));
+    struct stat st {};
+    if (!file || ::fstat(file.get(), &st) != 0)
+        return std::unexpected(failure("cannot stat", rootfs, rel, errno));
+    return std::pair{st.st_mode & 07777, FileOwner{st.st_uid, st.st_gid}};
+}
+
+core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view rel, mode_t mode)
+{
+    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        return std::unexpected(failure("cannot open", rootfs, "", errno));
+    std::filesystem::path sofar;
+    for (const auto& part : std::filesystem::path(rel)) {
+        if (part.empty() || part == "/")
+            continue;
+        Fd parent(openInRoot(root.get(), sofar.string(), O_RDONLY | O_DIRECTORY));
+        if (!parent)
+            return std::unexpected(failure("cannot open", rootfs, sofar.string(), errno));
+        if (::mkdirat(parent.get(), part.c_str(), mode) != 0 && errno != EEXIST)
+            return std::unexpected(failure("cannot create", rootfs, (sofar / part).string(), errno));
+        sofar /= part;
+    }
+    return {};
+}
+
+core::Result<void> symlinkInRoot(const std::string& rootfs, std::string_view rel, const std::string& target)
+{
+    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        return std::unexpected(failure("cannot open", rootfs, "", errno));
+    auto [dir, name] = splitRel(rel);
+    Fd dirFd(openInRoot(root.get(), dir, O_RDONLY | O_DIRECTORY));
+    if (!dirFd)
+        return std::unexpected(failure("cannot open", rootfs, dir, errno));
+    std::string tmp = tempName(name);
+    if (::symlinkat(target.c_str(), dirFd.get(), tmp.c_str()) != 0)
+        return std::unexpected(failure("cannot create", rootfs, rel, errno));
+    if (::renameat(dirFd.get(), tmp.c_str(), dirFd.get(), name.c_str()) != 0) {
+        int err = errno;
+        ::unlinkat(dirFd.get(), tmp.c_str(), 0);
+        return std::unexpected(failure("cannot create", rootfs, rel, err));
+    }
+    return {};
+}
+
+}  // namespace zenith::drivers::nspawn

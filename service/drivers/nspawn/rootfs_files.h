@@ -1,0 +1,35 @@
+// Reading and writing files inside a machine's root tree. A tree that has
+// been booted belongs to its root user, who may have turned /etc/hostname
+// into a symlink to the host's /etc/shadow: every path is resolved with
+// openat2(RESOLVE_IN_ROOT), so it can never leave the tree.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace zenith::drivers::nspawn {
+
+struct FileOwner {
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
+// Atomically replaces (temp file + rename) `rel` (e.g. "etc/hostname") with
+// `content`, mode `mode` and owner `owner` (root when nullopt).
+core::Result<void> writeFileInRoot(const std::string& rootfs, std::string_view rel, std::string_view content,
+                                   mode_t mode, std::optional<FileOwner> owner = std::nullopt);
+// nullopt when the file does not exist.
+core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootfs, std::string_view rel);
+// Mode and owner of an existing file.
+core::Result<std::pair<mode_t, FileOwner>> fileModeInRoot(const std::string& rootfs, std::string_view rel);
+// mkdir -p inside the tree; existing directories keep their mode.
+core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view rel, mode_t mode);
+// Creates (or replaces) the symlink `rel` -> `target` (target is not resolved).
+core::Result<void> symlinkInRoot(const std::string& rootfs, std::string_view rel, const std::string& target);
+
+}  // namespace zenith::drivers::nspawn

@@ -1,0 +1,33 @@
+// <state-dir>/run/<name>.pid: which process supervises a running machine.
+// The pid alone could be reused after a reboot or a long downtime, so the
+// process start time (from /proc/PID/stat) is recorded with it and a
+// restarted daemon adopts the process only when both match.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace zenith::drivers::nspawn {
+
+struct RunRecord {
+    pid_t pid = 0;
+    uint64_t startTime = 0;  // clock ticks since boot, field 22 of /proc/PID/stat
+    bool operator==(const RunRecord&) const = default;
+};
+
+std::string formatRunRecord(const RunRecord& r);              // "PID STARTTIME\n"
+std::optional<RunRecord> parseRunRecord(std::string_view text);
+
+// Start time of a live process; nullopt when it does not exist.
+std::optional<uint64_t> processStartTime(pid_t pid);
+// Field 22 of a /proc/PID/stat line (the command may contain ') ').
+std::optional<uint64_t> startTimeFromStat(std::string_view stat);
+
+// True when `r` still describes a live process.
+bool isAlive(const RunRecord& r);
+
+}  // namespace zenith::drivers::nspawn

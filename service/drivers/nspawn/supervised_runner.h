@@ -1,0 +1,57 @@
+// Runs machines where PID 1 is not systemd: the daemon starts
+// `systemd-nspawn --boot --keep-unit --register=no` itself, in its own
+// session so the machine outlives a daemon restart, and records it in
+// <state-dir>/run/<name>.pid so the next daemon adopts it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "drivers/nspawn/machine_runner.h"
+
+namespace zenith::drivers::nspawn {
+
+class SupervisedRunner final : public MachineRunner {
+public:
+    explicit SupervisedRunner(std::string stateDir);
+    // Stops watching; the machines keep running (a restarted daemon adopts them).
+    ~SupervisedRunner() override;
+
+    core::Result<void> start(const RunTarget& t, std::stop_token cancel, std::chrono::seconds timeout) override;
+    core::Result<void> stop(const RunTarget& t, std::chrono::seconds timeout) override;
+    bool isRunning(const RunTarget& t) override;
+    int leaderPid(const RunTarget& t) override;
+    void setExitListener(std::function<void(const std::string& name)> listener) override;
+
+    std::string pidFile(const std::string& name) const;
+    std::string consoleLog(const std::string& name) const;
+
+private:
+    struct Instance;
+
+    std::shared_ptr<Instance> find(const std::string& name);  // live (adopting from the pid file), or null
+    std::shared_ptr<Instance> watch(const std::string& name, pid_t pid, uint64_t startTime, bool ourChild);
+    void watcherLoop(std::shared_ptr<Instance> inst);
+    bool waitExited(const std::shared_ptr<Instance>& inst, std::chrono::milliseconds timeout);
+    void kill(const std::shared_ptr<Instance>& inst, std::chrono::seconds grace);
+    std::string runDir() const;
+
+    std::string stateDir_;
+    int shutdownFd_ = -1;
+    std::mutex mutex_;
+    std::condition_variable exited_;
+    std::map<std::string, std::shared_ptr<Instance>> instances_;
+    std::vector<std::thread> retired_;  // watchers of exited instances, joined at the end
+    std::function<void(const std::string&)> listener_;
+};
+
+std::shared_ptr<MachineRunner> makeSupervisedRunner(std::string stateDir);
+
+}  // namespace zenith::drivers::nspawn

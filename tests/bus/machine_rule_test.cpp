@@ -1,0 +1,45 @@
+// tests/harness/40-zenith-test.rules lets the outsider power exactly the
+// machine named outsider-box. That only works if the daemon passes the
+// `machine` detail to polkit and takes polkit's per-machine answer.
+#include <gtest/gtest.h>
+
+#include "child_process.h"
+#include "daemon_view.h"
+#include "sandbox_env.h"
+
+namespace zenith::bustest {
+namespace {
+
+std::string powerAsOutsider(const std::string& name, bool start)
+{
+    return runAs(outsiderUser(), [&] {
+        auto c = connectClient();
+        auto job = start ? c.start(name) : c.stop(name);
+        if (!job) {
+            return callErrorText(job.error());
+        }
+        return outcomeText(job->wait({}, std::chrono::minutes(3)));
+    });
+}
+
+TEST(MachineDetailRule, OutsiderMayPowerOnlyTheNamedMachine)
+{
+    MachineCleanup cleanupAllowed("outsider-box");
+    MachineCleanup cleanupOther("other-box");
+    ASSERT_EQ(createStoppedAsRoot("outsider-box"), "done");
+    ASSERT_EQ(createStoppedAsRoot("other-box"), "done");
+
+    auto jobsBefore = jobIds();
+    EXPECT_EQ(powerAsOutsider("other-box", true), kAccessDenied);
+    EXPECT_EQ(jobIds(), jobsBefore);
+    EXPECT_EQ(machineState("other-box"), "stopped");
+
+    ASSERT_EQ(powerAsOutsider("outsider-box", true), "done");
+    EXPECT_EQ(machineState("outsider-box"), "running");
+
+    ASSERT_EQ(powerAsOutsider("outsider-box", false), "done");
+    EXPECT_EQ(machineState("outsider-box"), "stopped");
+}
+
+}  // namespace
+}  // namespace zenith::bustest

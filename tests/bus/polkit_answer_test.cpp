@@ -1,0 +1,88 @@
+// What the daemon makes of polkit's answers it cannot turn into a yes: a
+// password would be needed (InteractiveAuthorizationRequired, at once, not a
+// hang), and polkit is not there at all (fail closed: AccessDenied).
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "child_process.h"
+#include "daemon_view.h"
+#include "sandbox_env.h"
+
+namespace zenith::bustest {
+namespace {
+
+TEST(PolkitAnswer, PasswordNeededIsInteractiveAuthorizationRequired)
+{
+    const std::string name = "template-src";
+    MachineCleanup cleanup(name);
+    ASSERT_EQ(createStoppedAsRoot(name), "done");
+    auto jobsBefore = jobIds();
+
+    auto began = std::chrono::steady_clock::now();
+    std::string answer = runAs(
+        outsiderUser(),
+        [&] {
+            // Without ALLOW_INTERACTIVE_AUTHORIZATION (the default).
+            auto job = connectClient(std::chrono::seconds(20)).makeTemplate(name);
+            return job ? std::string("accepted") : callErrorText(job.error());
+        },
+        std::chrono::seconds(60));
+    auto took = std::chrono::steady_clock::now() - began;
+
+    EXPECT_EQ(answer, kInteractiveAuthorizationRequired);
+    EXPECT_LT(took, std::chrono::seconds(10)) << "the call waited for an authentication agent";
+    EXPECT_EQ(jobIds(), jobsBefore);
+    EXPECT_EQ(machineState(name), "stopped");
+}
+
+// Restarts polkitd even when the test fails half way.
+class PolkitdStopped {
+public:
+    PolkitdStopped() { ok_ = control("stop"); }
+    ~PolkitdStopped() { control("start"); }
+    bool ok() const { return ok_; }
+
+private:
+    static bool control(const char* verb)
+    {
+        auto r = runProgram({sandboxVar("ZENITH_HARNESS_DIR") + "/polkitd.sh", verb}, rootUser());
+        if (r.exitCode != 0) {
+            ADD_FAILURE() << "polkitd.sh " << verb << ": " << r.err;
+        }
+        return r.exitCode == 0;
+    }
+    bool ok_;
+};
+
+TEST(PolkitAnswer, PolkitUnreachableIsAccessDenied)
+{
+    const std::string name = "no-polkit";
+    MachineCleanup cleanup(name);
+    auto create = [&](const TestUser& user, uint64_t flags) {
+        return runAs(user, [&] {
+            auto made = connectClient(std::chrono::seconds(20)).create(name, "nspawn", bookwormSpec(), flags);
+            if (!made) {
+                return callErrorText(made.error());
+            }
+            return outcomeText(made->job.wait({}, std::chrono::seconds(30)));
+        });
+    };
+    {
+        PolkitdStopped stopped;
+        ASSERT_TRUE(stopped.ok());
+        auto jobsBefore = jobIds();
+        EXPECT_EQ(create(automationUser(), client::kFlagNoStart), kAccessDenied);
+        EXPECT_EQ(jobIds(), jobsBefore);
+        EXPECT_FALSE(machineOnBus(name));
+        EXPECT_FALSE(rootfsExists(name));
+        // Root passes without asking polkit.
+        EXPECT_EQ(create(rootUser(), client::kFlagDryRun), "done");
+    }
+    // The same call goes through once polkit is back: the denial above was
+    // polkit's absence, not the user.
+    EXPECT_EQ(create(automationUser(), client::kFlagDryRun), "done");
+}
+
+}  // namespace
+}  // namespace zenith::bustest

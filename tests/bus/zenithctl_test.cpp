@@ -1,0 +1,84 @@
+// zenithctl as a hosting panel runs it over SSH: as the automation user,
+// non-interactive, --json. Run through setpriv like such a login would be,
+// with its exit codes as the contract for denied and bad input.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "child_process.h"
+#include "daemon_view.h"
+#include "sandbox_env.h"
+
+namespace zenith::bustest {
+namespace {
+
+using nlohmann::json;
+
+ProgramResult zenithctlAs(const TestUser& user, std::vector<std::string> args)
+{
+    std::vector<std::string> argv = {"setpriv", "--reuid=" + std::to_string(user.uid),
+                                     "--regid=" + std::to_string(user.gid), "--init-groups", ZENITHCTL_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runProgram(argv, rootUser(), std::chrono::seconds(600));
+}
+
+// The last JSON line: the result (or error) object.
+json lastJson(const std::string& out)
+{
+    auto end = out.find_last_not_of('\n');
+    auto begin = out.rfind('\n', end);
+    return json::parse(out.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin + 1)));
+}
+
+TEST(Zenithctl, AutomationUserCreatesAndDestroys)
+{
+    const std::string name = "auto-cli";
+    MachineCleanup cleanup(name);
+
+    auto created = zenithctlAs(automationUser(), {"create", name, "--release", "bookworm", "--no-start", "--json",
+                                                  "--no-ask-password"});
+    ASSERT_EQ(created.exitCode, 0) << created.out << created.err;
+    auto result = lastJson(created.out);
+    EXPECT_EQ(result["event"], "result");
+    EXPECT_EQ(result["result"], "done");
+    auto info = machineInfo(name);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->createdByUid, automationUser().uid);
+    EXPECT_TRUE(rootfsExists(name));
+
+    auto destroyed = zenithctlAs(automationUser(), {"destroy", name, "--json", "--no-ask-password"});
+    ASSERT_EQ(destroyed.exitCode, 0) << destroyed.out << destroyed.err;
+    EXPECT_EQ(lastJson(destroyed.out)["result"], "done");
+    EXPECT_FALSE(machineOnBus(name));
+    EXPECT_FALSE(rootfsExists(name));
+}
+
+TEST(Zenithctl, OutsiderIsDeniedWithItsExitCode)
+{
+    const std::string name = "outsider-cli";
+    MachineCleanup cleanup(name);
+    auto jobsBefore = jobIds();
+
+    auto r = zenithctlAs(outsiderUser(), {"create", name, "--no-start", "--json", "--no-ask-password"});
+
+    EXPECT_EQ(r.exitCode, 3) << r.out << r.err;  // 3: denied
+    auto error = lastJson(r.out);
+    EXPECT_EQ(error["event"], "error");
+    EXPECT_EQ(error["error_name"], kAccessDenied);
+    EXPECT_EQ(jobIds(), jobsBefore);
+    EXPECT_FALSE(machineOnBus(name));
+    EXPECT_FALSE(rootfsExists(name));
+}
+
+TEST(Zenithctl, BadInputIsExitCodeTwoAndNamesTheKey)
+{
+    auto jobsBefore = jobIds();
+    auto r = zenithctlAs(automationUser(), {"create", "cli-bad-mem", "--memory", "1K", "--no-start", "--json"});
+    EXPECT_EQ(r.exitCode, 2) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("memory_max"), std::string::npos) << r.out << r.err;
+    EXPECT_EQ(jobIds(), jobsBefore);
+    EXPECT_FALSE(machineOnBus("cli-bad-mem"));
+}
+
+}  // namespace
+}  // namespace zenith::bustest

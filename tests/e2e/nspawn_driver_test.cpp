@@ -1,0 +1,424 @@
+// The nspawn backend for real: debootstrap from the host's apt mirror,
+// systemd-nspawn boots, the container is entered and checked from inside,
+// and every create that is cancelled or destroyed leaves nothing on disk.
+// The tests share one base image and run in the order written.
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "drivers/nspawn/nspawn_driver.h"
+#include "drivers/nspawn/rootfs_clone.h"
+#include "drivers/nspawn/supervised_runner.h"
+#include "drivers/process.h"
+#include "recording_job_context.h"
+
+using namespace zenith;
+using namespace zenith::drivers;
+using namespace zenith::drivers::nspawn;
+using core::ErrorCode;
+using core::MachineState;
+using e2e::RecordingJobContext;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string slurp(const fs::path& p)
+{
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+std::string firstLine(const std::string& s)
+{
+    return s.substr(0, s.find('\n'));
+}
+
+// Runs a helper program (argv, never a shell) and returns its stdout.
+std::string capture(const Argv& argv, int* code = nullptr)
+{
+    std::string out;
+    RunOptions o;
+    o.argv = argv;
+    o.onStdout = [&](std::string_view l) { out.append(l).append("\n"); };
+    auto st = runProcess(o);
+    if (code)
+        *code = st ? st->code : -1;
+    return out;
+}
+
+// systemd-nspawn processes working on a tree under `root`.
+std::vector<pid_t> nspawnProcessesUnder(const std::string& root)
+{
+    std::vector<pid_t> out;
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        std::string name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::string cmd = slurp(e.path() / "cmdline");
+        std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+        if (cmd.starts_with("systemd-nspawn") && cmd.find(root) != std::string::npos)
+            out.push_back(std::stoi(name));
+    }
+    return out;
+}
+
+struct Env {
+    fs::path root;  // everything this suite makes lives here
+    NspawnOptions options;
+    std::shared_ptr<MachineRunner> runner;
+    std::unique_ptr<Driver> driver;
+
+    core::MachineRecord record(const std::string& name) const
+    {
+        core::MachineRecord m;
+        m.name = name;
+        m.backend = "nspawn";
+        m.kind = "container";
+        m.location = (fs::path(options.machinesDir) / name).string();
+        m.distro = "debian";
+        m.release = "bookworm";
+        m.arch = "amd64";
+        return m;
+    }
+
+    // What the suite may find for `name` after a destroy or a rollback: nothing.
+    std::vector<std::string> remainsOf(const std::string& name) const
+    {
+        std::vector<std::string> found;
+        fs::path m(options.machinesDir), s(options.stateDir);
+        for (const auto& p : {m / name, m / (name + ".nspawn"), m / (".#" + name + ".partial"),
+                              s / "run" / (name + ".pid"), s / "run" / (name + ".console"),
+                              s / "run" / (name + ".notify"), s / "templates" / name}) {
+            std::error_code ec;
+            if (fs::exists(fs::symlink_status(p, ec)))
+                found.push_back(p.string());
+        }
+        return found;
+    }
+
+    std::vector<std::string> tempDirs() const
+    {
+        std::vector<std::string> found;
+        std::error_code ec;
+        for (const auto& dir : {fs::path(options.stateDir) / "images", fs::path(options.machinesDir)})
+            for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+                if (it->path().filename().string().starts_with("."))
+                    found.push_back(it->path().string());
+        return found;
+    }
+};
+
+Env makeEnv(const fs::path& root)
+{
+    Env env;
+    env.root = root;
+    env.options.stateDir = (root / "state").string();
+    env.options.machinesDir = (root / "machines").string();
+    env.options.startTimeout = 60s;
+    env.options.stopTimeout = 20s;
+    fs::create_directories(env.options.stateDir);
+    fs::create_directories(env.options.machinesDir);
+    env.runner = makeSupervisedRunner(env.options.stateDir);
+    env.driver = makeNspawnDriver(env.options, env.runner);
+    return env;
+}
+
+void stopEverything(Env& env)
+{
+    std::error_code ec;
+    for (fs::directory_iterator it(env.options.machinesDir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        if (it->is_directory() && !name.starts_with("."))
+            (void)env.runner->stop({name, it->path().string(), it->path().string() + ".nspawn"}, 5s);
+    }
+}
+
+class NspawnE2E : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        char tmpl[] = "/tmp/zenith-e2e-XXXXXX";
+        env_ = new Env(makeEnv(::mkdtemp(tmpl)));
+    }
+    static void TearDownTestSuite()
+    {
+        stopEverything(*env_);
+        // A safety net for a test that died half-way: no container survives the suite.
+        for (pid_t pid : nspawnProcessesUnder(env_->root.string()))
+            ::kill(pid, SIGKILL);
+        std::string root = env_->root.string();
+        delete env_;  // joins the runner's watchers
+        env_ = nullptr;
+        (void)removeTree(root);
+    }
+
+    // A create, checked for step order and monotonic progress.
+    static core::Result<MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
+                                             RecordingJobContext& ctx)
+    {
+        auto r = env_->driver->create(name, spec, start, ctx);
+        EXPECT_TRUE(ctx.monotonic());
+        return r;
+    }
+
+    static void expectAliveInside(const std::string& name)
+    {
+        auto t = env_->record(name);
+        int leader = env_->runner->leaderPid({name, t.location, t.location + ".nspawn"});
+        ASSERT_GT(leader, 0);
+        EXPECT_EQ(firstLine(slurp(fs::path("/proc") / std::to_string(leader) / "comm")), "systemd");
+        int code = -1;
+        std::string host = capture({"nsenter", "-t", std::to_string(leader), "-u", "-m", "hostname"}, &code);
+        EXPECT_EQ(code, 0);
+        EXPECT_EQ(firstLine(host), name);
+        // PID 1 inside its own pid namespace is systemd.
+        std::string comm = capture({"nsenter", "-t", std::to_string(leader), "-p", "-m", "cat", "/proc/1/comm"});
+        EXPECT_EQ(firstLine(comm), "systemd");
+    }
+
+    static Env* env_;
+};
+
+Env* NspawnE2E::env_ = nullptr;
+
+TEST_F(NspawnE2E, A_CancelDuringDebootstrapLeavesNothing)
+{
+    RecordingJobContext ctx;
+    // Well inside debootstrap: its own progress has moved the bar.
+    ctx.cancelWhen = [](double f, const std::string& step) { return step == "base-image" && f > 0.10; };
+    auto r = create("e2e-cancel", {}, true, ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::Cancelled) << r.error().message;
+    EXPECT_GT(ctx.countOf("base-image"), 5u);  // debootstrap's progress arrived before the cancel
+    EXPECT_EQ(env_->remainsOf("e2e-cancel"), std::vector<std::string>{});
+    EXPECT_EQ(env_->tempDirs(), std::vector<std::string>{});
+    auto images = env_->driver->images();
+    ASSERT_TRUE(images);
+    EXPECT_TRUE(images->empty());
+}
+
+TEST_F(NspawnE2E, B_CreateBuildsTheImageAndBootsTheMachine)
+{
+    RecordingJobContext ctx;
+    core::MachineSpec spec;
+    spec.password = core::Secret("e2e-Secret-pw");
+    auto facts = create("e2e-web", spec, true, ctx);
+    ASSERT_TRUE(facts) << facts.error().message;
+    EXPECT_EQ(ctx.steps(), (std::vector<std::string>{"architecture", "base-image", "clone", "configure", "start"}));
+    EXPECT_GT(ctx.countOf("base-image"), 20u);  // progress came from debootstrap itself
+    EXPECT_DOUBLE_EQ(ctx.events().back().fraction, 1.0);
+    EXPECT_EQ(facts->distro, "debian");
+    EXPECT_EQ(facts->release, "bookworm");
+
+    auto rec = env_->record("e2e-web");
+    EXPECT_EQ(env_->driver->probe(rec), MachineState::Running);
+    expectAliveInside("e2e-web");
+    std::string shadow = slurp(fs::path(rec.location) / "etc" / "shadow");
+    EXPECT_TRUE(shadow.starts_with("root:$y$")) << firstLine(shadow);
+    // The password reached no file but shadow (and there only hashed), and no argv.
+    std::string console = slurp(fs::path(env_->options.stateDir) / "run" / "e2e-web.console");
+    EXPECT_EQ(console.find("e2e-Secret-pw"), std::string::npos);
+    for (pid_t pid : nspawnProcessesUnder(env_->root.string()))
+        EXPECT_EQ(slurp(fs::path("/proc") / std::to_string(pid) / "cmdline").find("e2e-Secret-pw"), std::string::npos);
+
+    auto images = env_->driver->images();
+    ASSERT_TRUE(images);
+    ASSERT_EQ(images->size(), 1u);
+    EXPECT_EQ((*images)[0].id, "debian-bookworm-amd64");
+    EXPECT_EQ((*images)[0].kind, "base");
+    EXPECT_GT((*images)[0].size, 100ull << 20);
+}
+
+TEST_F(NspawnE2E, C_StopAndStartAgain)
+{
+    auto rec = env_->record("e2e-web");
+    RecordingJobContext stopCtx;
+    ASSERT_TRUE(env_->driver->stop(rec, false, stopCtx));
+    EXPECT_EQ(env_->driver->probe(rec), MachineState::Stopped);
+    EXPECT_EQ(env_->runner->leaderPid({"e2e-web", rec.location, rec.location + ".nspawn"}), 0);
+    EXPECT_EQ(nspawnProcessesUnder(rec.location), std::vector<pid_t>{});
+
+    RecordingJobContext startCtx;
+    ASSERT_TRUE(env_->driver->start(rec, startCtx));
+    EXPECT_EQ(env_->driver->probe(rec), MachineState::Running);
+    expectAliveInside("e2e-web");
+}
+
+TEST_F(NspawnE2E, D_ARestartedDaemonAdoptsTheRunningMachine)
+{
+    auto rec = env_->record("e2e-web");
+    RunTarget t{"e2e-web", rec.location, rec.location + ".nspawn"};
+    int leader = env_->runner->leaderPid(t);
+    ASSERT_GT(leader, 0);
+    // A second runner over the same state dir is what a restarted daemon has.
+    auto fresh = makeSupervisedRunner(env_->options.stateDir);
+    EXPECT_TRUE(fresh->isRunning(t));
+    EXPECT_EQ(fresh->leaderPid(t), leader);
+}
+
+TEST_F(NspawnE2E, E_DestroyNeedsForceAndLeavesNothing)
+{
+    auto rec = env_->record("e2e-web");
+    RecordingJobContext busyCtx;
+    auto busy = env_->driver->destroy(rec, false, busyCtx);
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().code, ErrorCode::Busy);
+    EXPECT_EQ(env_->driver->probe(rec), MachineState::Running);
+
+    RecordingJobContext ctx;
+    ASSERT_TRUE(env_->driver->destroy(rec, true, ctx));
+    EXPECT_EQ(env_->remainsOf("e2e-web"), std::vector<std::string>{});
+    EXPECT_EQ(nspawnProcessesUnder(rec.location), std::vector<pid_t>{});
+}
+
+TEST_F(NspawnE2E, F_CancelDuringCloneLeavesNothing)
+{
+    RecordingJobContext ctx;
+    std::thread canceller;
+    // Cancel while cp is copying the image (ext4 here: a real copy of ~250 MB).
+    ctx.cancelWhen = [&](double, const std::string& step) {
+        if (step == "clone" && !canceller.joinable())
+            canceller = std::thread([&] {
+                std::this_thread::sleep_for(300ms);
+                ctx.cancel();
+            });
+        return false;
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = create("e2e-cancel-clone", {}, true, ctx);
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    if (canceller.joinable())
+        canceller.join();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::Cancelled) << r.error().message;
+    EXPECT_GE(elapsed, 300ms);
+    EXPECT_EQ(ctx.steps().back(), "clone");  // it never got to configure
+    EXPECT_EQ(env_->remainsOf("e2e-cancel-clone"), std::vector<std::string>{});
+    EXPECT_EQ(env_->tempDirs(), std::vector<std::string>{});
+}
+
+TEST_F(NspawnE2E, G_CancelDuringStartLeavesNothing)
+{
+    RecordingJobContext ctx;
+    ctx.cancelWhen = [](double, const std::string& step) { return step == "start"; };
+    auto r = create("e2e-cancel-start", {}, true, ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::Cancelled) << r.error().message;
+    EXPECT_EQ(env_->remainsOf("e2e-cancel-start"), std::vector<std::string>{});
+    EXPECT_EQ(nspawnProcessesUnder(env_->root.string()), std::vector<pid_t>{});
+}
+
+TEST_F(NspawnE2E, H_CloneAStoppedMachine)
+{
+    RecordingJobContext c1;
+    ASSERT_TRUE(create("e2e-src", {}, false, c1));
+    auto src = env_->record("e2e-src");
+    EXPECT_EQ(env_->driver->probe(src), MachineState::Stopped);
+
+    RecordingJobContext c2;
+    auto facts = env_->driver->clone(src, "e2e-copy", {}, true, c2);
+    ASSERT_TRUE(facts) << facts.error().message;
+    EXPECT_EQ(c2.steps(), (std::vector<std::string>{"clone", "configure", "start"}));
+    expectAliveInside("e2e-copy");
+    auto copy = env_->record("e2e-copy");
+    EXPECT_NE(slurp(fs::path(copy.location) / "etc/machine-id"), slurp(fs::path(src.location) / "etc/machine-id"));
+
+    // The clone is running: it cannot itself be a clone source.
+    RecordingJobContext c3;
+    auto busy = env_->driver->clone(copy, "e2e-copy2", {}, false, c3);
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().code, ErrorCode::Busy);
+
+    for (const auto& name : {"e2e-copy", "e2e-src"}) {
+        RecordingJobContext c;
+        ASSERT_TRUE(env_->driver->destroy(env_->record(name), true, c));
+        EXPECT_EQ(env_->remainsOf(name), std::vector<std::string>{});
+    }
+}
+
+// The fast path: state and machines on btrfs (a loop device in this
+// process's private mount namespace), clones as snapshots.
+TEST_F(NspawnE2E, I_OnBtrfsClonesAreSnapshots)
+{
+    fs::path img = env_->root / "btrfs.img";
+    fs::path mnt = env_->root / "btrfs";
+    fs::create_directories(mnt);
+    {
+        std::ofstream(img).close();
+        fs::resize_file(img, 2ull << 30);  // sparse
+    }
+    int code = -1;
+    capture({"mkfs.btrfs", "-q", img.string()}, &code);
+    ASSERT_EQ(code, 0) << "mkfs.btrfs failed";
+    capture({"mount", "-o", "loop", img.string(), mnt.string()}, &code);  // loop is auto-cleared on umount
+    ASSERT_EQ(code, 0) << "mount -o loop failed";
+    struct Unmount {
+        fs::path m;
+        ~Unmount() { ::umount2(m.c_str(), MNT_DETACH); }
+    } unmount{mnt};
+
+    Env b = makeEnv(mnt);
+    ASSERT_TRUE(isBtrfs(b.options.machinesDir));
+    // Seed the btrfs image cache from the one built above (a second
+    // debootstrap would only cost time): a subvolume holding a copy.
+    fs::path seeded = fs::path(b.options.stateDir) / "images" / "debian-bookworm-amd64";
+    fs::create_directories(seeded.parent_path());
+    ASSERT_TRUE(makeTreeDir(seeded.string()));
+    capture({"cp", "-a", "--", (fs::path(env_->options.stateDir) / "images" / "debian-bookworm-amd64" / ".").string(),
+             seeded.string()},
+            &code);
+    ASSERT_EQ(code, 0);
+    ASSERT_TRUE(isBtrfsSubvolume(seeded.string()));
+
+    RecordingJobContext ctx;
+    auto facts = b.driver->create("e2e-snap", {}, true, ctx);
+    ASSERT_TRUE(facts) << facts.error().message;
+    bool snapshot = false;
+    for (const auto& e : ctx.events())
+        snapshot |= e.step == "clone" && e.message == "btrfs snapshot taken";
+    EXPECT_TRUE(snapshot);
+    EXPECT_TRUE(isBtrfsSubvolume(facts->location));
+    auto rec = b.record("e2e-snap");
+    int leader = b.runner->leaderPid({"e2e-snap", rec.location, rec.location + ".nspawn"});
+    ASSERT_GT(leader, 0);
+    EXPECT_EQ(firstLine(capture({"nsenter", "-t", std::to_string(leader), "-u", "hostname"})), "e2e-snap");
+
+    // Stop, make it a (read-only) template, create from the template.
+    RecordingJobContext s;
+    ASSERT_TRUE(b.driver->stop(rec, false, s));
+    RecordingJobContext t;
+    ASSERT_TRUE(b.driver->makeTemplate(rec, t));
+    EXPECT_EQ(b.driver->probe(rec), MachineState::Template);
+    EXPECT_NE(::access((fs::path(rec.location) / "etc" / "new-file").c_str(), F_OK), 0);
+    std::ofstream probeWrite(fs::path(rec.location) / "etc" / "new-file");
+    EXPECT_FALSE(probeWrite.is_open());  // read-only subvolume
+
+    core::MachineSpec fromTemplate;
+    fromTemplate.templateName = "e2e-snap";
+    RecordingJobContext c;
+    auto child = b.driver->create("e2e-child", fromTemplate, false, c);
+    ASSERT_TRUE(child) << child.error().message;
+    EXPECT_TRUE(isBtrfsSubvolume(child->location));
+    EXPECT_EQ(firstLine(slurp(fs::path(child->location) / "etc" / "hostname")), "e2e-child");
+
+    for (const auto& name : {"e2e-child", "e2e-snap"}) {
+        RecordingJobContext d;
+        ASSERT_TRUE(b.driver->destroy(b.record(name), true, d)) << name;
+        EXPECT_EQ(b.remainsOf(name), std::vector<std::string>{});
+    }
+    stopEverything(b);
+}
+
+}  // namespace

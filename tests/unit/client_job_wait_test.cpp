@@ -1,0 +1,487 @@
+// libzenith-client against a fake provisioner on a private dbus-daemon:
+// Job::wait (race-free start, progress order, results, vanished job, daemon
+// leaving, timeout), error names mapped to kinds, spec types on the wire,
+// and the ALLOW_INTERACTIVE_AUTHORIZATION header flag.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "zenith/client/client.h"
+#include "zenith/glue/job_adaptor.h"
+#include "zenith/glue/manager_adaptor.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+using zenith::client::Client;
+using zenith::client::ConnectOptions;
+using zenith::client::ErrorKind;
+using zenith::client::JobOutcome;
+using zenith::client::JobProgress;
+
+// A dbus-daemon of our own (session config, socket in a temp dir), ended by PID.
+class PrivateBus {
+public:
+    PrivateBus()
+    {
+        char dirTemplate[] = "/tmp/zenith-client-test-XXXXXX";
+        dir_ = mkdtemp(dirTemplate);
+        int fds[2];
+        if (pipe(fds) != 0)
+            throw std::runtime_error("pipe");
+        std::string printAddress = "--print-address=" + std::to_string(fds[1]);
+        std::string listen = "--address=unix:path=" + dir_ + "/bus";
+        const char* argv[] = {"dbus-daemon", "--session", "--nofork", "--nosyslog", printAddress.c_str(),
+                              listen.c_str(), nullptr};
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addclose(&actions, fds[0]);
+        // Its "cannot raise fd limit" chatter is noise in an unprivileged run.
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        if (posix_spawnp(&pid_, "dbus-daemon", &actions, nullptr, const_cast<char**>(argv), environ) != 0)
+            throw std::runtime_error("cannot start dbus-daemon");
+        posix_spawn_file_actions_destroy(&actions);
+        close(fds[1]);
+        char buffer[512];
+        ssize_t n = read(fds[0], buffer, sizeof buffer - 1);
+        close(fds[0]);
+        if (n <= 0)
+            throw std::runtime_error("dbus-daemon printed no address");
+        address_.assign(buffer, static_cast<size_t>(n));
+        while (!address_.empty() && address_.back() == '\n')
+            address_.pop_back();
+    }
+    ~PrivateBus()
+    {
+        kill(pid_, SIGTERM);
+        waitpid(pid_, nullptr, 0);
+        unlink((dir_ + "/bus").c_str());
+        rmdir(dir_.c_str());
+    }
+    const std::string& address() const { return address_; }
+
+private:
+    pid_t pid_ = -1;
+    std::string dir_, address_;
+};
+
+bool allowsInteractive(const sdbus::Message* message);
+
+class FakeJob final : public sdbus::AdaptorInterfaces<org::zenith::Provisioner::Job_adaptor, sdbus::Properties_adaptor> {
+public:
+    FakeJob(sdbus::IConnection& c, uint32_t id, std::string state)
+        : AdaptorInterfaces(c, "/org/zenith/Provisioner/job/" + std::to_string(id)), id_(id), state_(std::move(state))
+    {
+        registerAdaptor();
+    }
+    ~FakeJob() { unregisterAdaptor(); }
+
+    void progress(double p, const std::string& step, const std::string& message)
+    {
+        {
+            std::lock_guard lock(mutex_);
+            progress_ = p;
+            step_ = step;
+            message_ = message;
+        }
+        emitProgressChanged(p, step, message);
+    }
+    void finish(const std::string& result, const std::string& name, const std::string& text,
+                const std::string& message = {})
+    {
+        {
+            std::lock_guard lock(mutex_);
+            state_ = result;
+            errorName_ = name;
+            errorMessage_ = text;
+            if (!message.empty())
+                message_ = message;
+            if (result == "done")
+                progress_ = 1.0;
+        }
+        getObject().emitPropertiesChangedSignal(org::zenith::Provisioner::Job_adaptor::INTERFACE_NAME, {"State", "ErrorName", "ErrorMessage", "Message"});
+        emitCompleted(result, name, text);
+    }
+    // Fulfilled when a client first reads State: it has subscribed by then.
+    std::future<void> stateRead() { return stateRead_.get_future(); }
+
+private:
+    void Cancel(sdbus::Result<>&& result) override { result.returnResults(); }
+    uint32_t Id() override { return id_; }
+    std::string Operation() override { return "create"; }
+    std::string Machine() override { return "web1"; }
+    std::string State() override
+    {
+        std::call_once(stateOnce_, [this] { stateRead_.set_value(); });
+        std::lock_guard lock(mutex_);
+        return state_;
+    }
+    double Progress() override { std::lock_guard lock(mutex_); return progress_; }
+    std::string Step() override { std::lock_guard lock(mutex_); return step_; }
+    std::string Message() override { std::lock_guard lock(mutex_); return message_; }
+    uint32_t StartedByUID() override { return 0; }
+    bool Cancelable() override { return true; }
+    std::string ErrorName() override { std::lock_guard lock(mutex_); return errorName_; }
+    std::string ErrorMessage() override { std::lock_guard lock(mutex_); return errorMessage_; }
+
+    uint32_t id_;
+    std::mutex mutex_;
+    std::string state_, step_, message_, errorName_, errorMessage_;
+    double progress_ = 0.0;
+    std::promise<void> stateRead_;
+    std::once_flag stateOnce_;
+};
+
+class FakeManager final : public sdbus::AdaptorInterfaces<org::zenith::Provisioner::Manager_adaptor> {
+public:
+    explicit FakeManager(sdbus::IConnection& c) : AdaptorInterfaces(c, "/org/zenith/Provisioner"), connection_(c)
+    {
+        registerAdaptor();
+    }
+    ~FakeManager() { unregisterAdaptor(); }
+
+    FakeJob& addJob(uint32_t id, const std::string& state)
+    {
+        std::lock_guard lock(mutex_);
+        auto& slot = jobs_[id];
+        if (!slot)
+            slot = std::make_unique<FakeJob>(connection_, id, state);
+        return *slot;
+    }
+
+    std::mutex mutex_;
+    std::map<std::string, sdbus::Variant> lastSpec;
+    uint64_t lastFlags = 0;
+    std::atomic<int> interactiveFlag{-1};
+    std::atomic<uint32_t> cancelled{0};
+    std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, double, sdbus::ObjectPath>> jobRows;
+
+private:
+    void CreateMachine(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string name,
+                       std::string backend, std::map<std::string, sdbus::Variant> spec, uint64_t flags) override
+    {
+        interactiveFlag = allowsInteractive(getObject().getCurrentlyProcessedMessage()) ? 1 : 0;
+        if (name == "busy") {
+            result.returnError(sdbus::Error("org.zenith.Provisioner.Error.Busy", "machine busy is locked by job 3"));
+            return;
+        }
+        {
+            std::lock_guard lock(mutex_);
+            lastSpec = std::move(spec);
+            lastFlags = flags;
+        }
+        addJob(7, "running");
+        result.returnResults(sdbus::ObjectPath("/org/zenith/Provisioner/machine/" + name),
+                             sdbus::ObjectPath("/org/zenith/Provisioner/job/7"));
+    }
+    void CloneMachine(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& r, std::string, std::string,
+                      std::map<std::string, sdbus::Variant>, uint64_t) override
+    {
+        r.returnError(sdbus::Error("org.zenith.Provisioner.Error.NoSuchMachine", "no machine 'src'"));
+    }
+    void DestroyMachine(sdbus::Result<sdbus::ObjectPath>&& r, std::string, uint64_t) override
+    {
+        r.returnError(sdbus::Error("org.freedesktop.DBus.Error.AccessDenied", "not allowed"));
+    }
+    void StartMachine(sdbus::Result<sdbus::ObjectPath>&& r, std::string, uint64_t) override
+    {
+        r.returnError(sdbus::Error("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", "ask"));
+    }
+    void StopMachine(sdbus::Result<sdbus::ObjectPath>&& r, std::string, uint64_t) override
+    {
+        r.returnError(sdbus::Error("org.freedesktop.DBus.Error.LimitsExceeded", "too many jobs"));
+    }
+    void MakeTemplate(sdbus::Result<sdbus::ObjectPath>&& r, std::string, uint64_t) override
+    {
+        r.returnError(sdbus::Error("org.example.Unknown", "strange"));
+    }
+    void GetMachine(sdbus::Result<sdbus::ObjectPath>&& r, std::string) override
+    {
+        r.returnError(sdbus::Error("org.zenith.Provisioner.Error.NoSuchMachine", "no such machine"));
+    }
+    void ListMachines(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, std::string,
+                                                              sdbus::ObjectPath>>>&& r) override
+    {
+        r.returnResults({{"web1", "nspawn", "running", "10.1.10.91", sdbus::ObjectPath("/org/zenith/Provisioner/machine/web1")}});
+    }
+    void ListJobs(sdbus::Result<std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, double,
+                                                          sdbus::ObjectPath>>>&& r) override
+    {
+        std::lock_guard lock(mutex_);
+        r.returnResults(jobRows);
+    }
+    void ListImages(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>>>&& r,
+                    std::string) override
+    {
+        r.returnResults({{"debian-bookworm-amd64", "base", "/var/lib/zenith/images/x.tar", 123456789ull}});
+    }
+    void CancelJob(sdbus::Result<>&& r, uint32_t id) override
+    {
+        cancelled = id;
+        r.returnResults();
+    }
+
+    sdbus::IConnection& connection_;
+    std::map<uint32_t, std::unique_ptr<FakeJob>> jobs_;
+};
+
+// sdbus-c++ 1.2 has no accessor for the header flag; see libclient's interactive_auth.cpp.
+struct MessageAccess : sdbus::Message {
+    static void* raw(const sdbus::Message& m) { return m.*(&MessageAccess::msg_); }
+};
+bool allowsInteractive(const sdbus::Message* message)
+{
+    return message && sd_bus_message_get_allow_interactive_authorization(
+                          static_cast<sd_bus_message*>(MessageAccess::raw(*message))) > 0;
+}
+
+class ClientFakeBus : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        server_ = sdbus::createSessionBusConnectionWithAddress(bus_.address());
+        server_->requestName("org.zenith.Provisioner");
+        manager_ = std::make_unique<FakeManager>(*server_);
+        server_->enterEventLoopAsync();
+    }
+    void TearDown() override
+    {
+        manager_.reset();
+        server_->leaveEventLoop();
+    }
+    Client connect(bool interactive = false)
+    {
+        ConnectOptions options;
+        options.address = bus_.address();
+        options.allowInteractiveAuthorization = interactive;
+        auto client = Client::connect(options);
+        EXPECT_TRUE(client.has_value()) << client.error().message;
+        return std::move(*client);
+    }
+
+    PrivateBus bus_;
+    std::unique_ptr<sdbus::IConnection> server_;
+    std::unique_ptr<FakeManager> manager_;
+};
+
+TEST_F(ClientFakeBus, AlreadyFinishedJobIsReportedWithItsMessage)
+{
+    auto& job = manager_->addJob(3, "running");
+    job.finish("done", "", "", "plan: clone debian-bookworm into web1");
+    auto client = connect();
+    auto result = client.job(3).wait({}, 5s);
+    ASSERT_TRUE(result.has_value()) << result.error().message;
+    EXPECT_EQ(result->outcome, JobOutcome::Done);
+    EXPECT_EQ(result->result, "done");
+    EXPECT_EQ(result->message, "plan: clone debian-bookworm into web1");
+    EXPECT_EQ(result->machine, "web1");
+    EXPECT_EQ(result->operation, "create");
+}
+
+TEST_F(ClientFakeBus, ProgressArrivesInOrderThenTheFailure)
+{
+    auto client = connect();
+    zenith::client::Spec spec;
+    spec.setRelease("bookworm");
+    auto made = client.create("web1", "nspawn", spec, zenith::client::kFlagNoStart);
+    ASSERT_TRUE(made.has_value()) << made.error().message;
+    EXPECT_EQ(made->job.id(), 7u);
+    EXPECT_EQ(made->machinePath, "/org/zenith/Provisioner/machine/web1");
+
+    // The fake only emits once the client has read State, i.e. after it
+    // subscribed: anything emitted from then on must reach the callback.
+    FakeJob* job = &manager_->addJob(8, "running");
+    auto subscribed = job->stateRead();
+    std::thread emitter([&] {
+        subscribed.wait();
+        job->progress(0.3, "base-image", "Retrieving packages");
+        job->progress(0.6, "clone", "Copying rootfs");
+        job->finish("failed", "org.zenith.Provisioner.Error.BackendFailed", "debootstrap exited with status 1");
+    });
+    std::vector<JobProgress> seen;
+    auto result = client.job(8).wait([&](const JobProgress& p) { seen.push_back(p); }, 10s);
+    emitter.join();
+    ASSERT_TRUE(result.has_value()) << result.error().message;
+    EXPECT_EQ(result->outcome, JobOutcome::Failed);
+    EXPECT_EQ(result->errorKind, ErrorKind::BackendFailed);
+    EXPECT_EQ(result->errorMessage, "debootstrap exited with status 1");
+    ASSERT_GE(seen.size(), 3u);
+    EXPECT_DOUBLE_EQ(seen.front().progress, 0.0);
+    bool saw30 = false, saw60 = false;
+    for (size_t i = 1; i < seen.size(); ++i) {
+        EXPECT_GE(seen[i].progress, seen[i - 1].progress);
+        saw30 |= seen[i].progress == 0.3 && seen[i].step == "base-image" && seen[i].message == "Retrieving packages";
+        saw60 |= seen[i].progress == 0.6 && seen[i].step == "clone";
+    }
+    EXPECT_TRUE(saw30);
+    EXPECT_TRUE(saw60);
+}
+
+TEST_F(ClientFakeBus, CancelledJobEndsCancelled)
+{
+    auto& job = manager_->addJob(9, "running");
+    auto subscribed = job.stateRead();
+    std::thread emitter([&] {
+        subscribed.wait();
+        job.finish("cancelled", "org.zenith.Provisioner.Error.Cancelled", "cancelled by uid 0");
+    });
+    auto client = connect();
+    auto result = client.job(9).wait({}, 10s);
+    emitter.join();
+    ASSERT_TRUE(result.has_value());
+    EXPECT_EQ(result->outcome, JobOutcome::Cancelled);
+    EXPECT_EQ(result->errorKind, ErrorKind::Cancelled);
+}
+
+TEST_F(ClientFakeBus, VanishedJobIsNoSuchJob)
+{
+    auto client = connect();
+    auto result = client.job(99).wait({}, 5s);
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().kind, ErrorKind::NoSuchJob);
+    EXPECT_NE(result.error().message.find("job 99"), std::string::npos);
+}
+
+TEST_F(ClientFakeBus, VanishedJobStillListedGivesItsResult)
+{
+    {
+        std::lock_guard lock(manager_->mutex_);
+        manager_->jobRows.push_back({42u, "destroy", "old", "cancelled", 0.5, sdbus::ObjectPath("/org/zenith/Provisioner/job/42")});
+    }
+    auto client = connect();
+    auto result = client.job(42).wait({}, 5s);
+    ASSERT_TRUE(result.has_value()) << result.error().message;
+    EXPECT_EQ(result->outcome, JobOutcome::Cancelled);
+    EXPECT_EQ(result->machine, "old");
+    EXPECT_EQ(result->operation, "destroy");
+}
+
+TEST_F(ClientFakeBus, DaemonLeavingEndsTheWait)
+{
+    auto& job = manager_->addJob(11, "running");
+    auto subscribed = job.stateRead();
+    std::thread leaver([&] {
+        subscribed.wait();
+        server_->releaseName("org.zenith.Provisioner");
+    });
+    auto client = connect();
+    auto result = client.job(11).wait({}, 10s);
+    leaver.join();
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().kind, ErrorKind::Disconnected);
+}
+
+TEST_F(ClientFakeBus, WaitTimesOutWhileTheJobRuns)
+{
+    manager_->addJob(12, "running");
+    auto client = connect();
+    auto started = std::chrono::steady_clock::now();
+    auto result = client.job(12).wait({}, 300ms);
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().kind, ErrorKind::Timeout);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 300ms);
+}
+
+TEST_F(ClientFakeBus, DaemonErrorsKeepNameMessageAndKind)
+{
+    auto client = connect();
+    auto busy = client.create("busy", "nspawn", {});
+    ASSERT_FALSE(busy.has_value());
+    EXPECT_EQ(busy.error().kind, ErrorKind::Busy);
+    EXPECT_EQ(busy.error().name, "org.zenith.Provisioner.Error.Busy");
+    EXPECT_EQ(busy.error().message, "machine busy is locked by job 3");
+
+    EXPECT_EQ(client.clone("src", "dst", {}).error().kind, ErrorKind::NoSuchMachine);
+    EXPECT_EQ(client.destroy("x").error().kind, ErrorKind::AccessDenied);
+    EXPECT_EQ(client.start("x").error().kind, ErrorKind::InteractiveAuthorizationRequired);
+    EXPECT_EQ(client.stop("x").error().kind, ErrorKind::LimitsExceeded);
+    auto other = client.makeTemplate("x");
+    EXPECT_EQ(other.error().kind, ErrorKind::Other);
+    EXPECT_EQ(other.error().name, "org.example.Unknown");
+    EXPECT_EQ(client.machine("nope").error().kind, ErrorKind::NoSuchMachine);
+}
+
+TEST_F(ClientFakeBus, ListsAndCancelReachTheManager)
+{
+    auto client = connect();
+    auto machines = client.machines();
+    ASSERT_TRUE(machines.has_value());
+    ASSERT_EQ(machines->size(), 1u);
+    EXPECT_EQ((*machines)[0].address, "10.1.10.91");
+    auto images = client.images("nspawn");
+    ASSERT_TRUE(images.has_value());
+    EXPECT_EQ((*images)[0].size, 123456789u);
+    ASSERT_TRUE(client.cancel(17).has_value());
+    EXPECT_EQ(manager_->cancelled.load(), 17u);
+}
+
+TEST_F(ClientFakeBus, SpecTravelsWithTheContractTypes)
+{
+    auto client = connect();
+    zenith::client::Spec spec;
+    spec.setCpuQuota(150).setMemoryMax(1ull << 30).setSsh(true).addSshAuthorizedKey("ssh-ed25519 AAAA a@b");
+    spec.setPorts({{"tcp", 8080, 80}}).setTunnel({{"remote", "203.0.113.1"}}).setPassword("s3cret");
+    ASSERT_TRUE(client.create("web1", "nspawn", spec, zenith::client::kFlagDryRun).has_value());
+    std::lock_guard lock(manager_->mutex_);
+    auto& got = manager_->lastSpec;
+    EXPECT_EQ(manager_->lastFlags, zenith::client::kFlagDryRun);
+    EXPECT_EQ(got.at("cpu_quota").peekValueType(), "u");
+    EXPECT_EQ(got.at("cpu_quota").get<uint32_t>(), 150u);
+    EXPECT_EQ(got.at("memory_max").peekValueType(), "t");
+    EXPECT_EQ(got.at("ssh").peekValueType(), "b");
+    EXPECT_EQ(got.at("ssh_authorized_keys").peekValueType(), "as");
+    EXPECT_EQ(got.at("ports").peekValueType(), "a(sqq)");
+    EXPECT_EQ(got.at("tunnel").peekValueType(), "a{sv}");
+    EXPECT_EQ(got.at("password").get<std::string>(), "s3cret");
+    EXPECT_EQ(got.size(), 7u);
+}
+
+TEST_F(ClientFakeBus, InteractiveAuthorizationFlagIsOnTheWireOnlyWhenAsked)
+{
+    {
+        auto plain = connect(false);
+        ASSERT_TRUE(plain.create("web1", "nspawn", {}).has_value());
+        EXPECT_EQ(manager_->interactiveFlag.load(), 0);
+    }
+    auto interactive = connect(true);
+    ASSERT_TRUE(interactive.create("web1", "nspawn", {}).has_value());
+    EXPECT_EQ(manager_->interactiveFlag.load(), 1);
+}
+
+TEST(ClientConnect, UnreachableBusIsDisconnected)
+{
+    ConnectOptions options;
+    options.address = "unix:path=/nonexistent/zenith-test-bus";
+    auto client = Client::connect(options);
+    ASSERT_FALSE(client.has_value());
+    EXPECT_EQ(client.error().kind, ErrorKind::Disconnected);
+    EXPECT_NE(client.error().message.find("/nonexistent/zenith-test-bus"), std::string::npos);
+}
+
+TEST(ClientConnect, HostAndAddressTogetherAreRejected)
+{
+    ConnectOptions options;
+    options.address = "unix:path=/x";
+    options.host = "root@example";
+    auto client = Client::connect(options);
+    ASSERT_FALSE(client.has_value());
+    EXPECT_EQ(client.error().kind, ErrorKind::InvalidArgs);
+}
+
+}  // namespace

@@ -1,0 +1,363 @@
+// The nspawn driver's orchestration (steps, rollback, Busy, template,
+// probe) on temp dirs, with a fake runner and a template tree standing in
+// for a debootstrapped image. Real debootstrap and nspawn: tests/e2e.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "drivers/nspawn/machine_config.h"
+#include "drivers/nspawn/nspawn_driver.h"
+
+using namespace zenith;
+using namespace zenith::drivers;
+using namespace zenith::drivers::nspawn;
+using core::ErrorCode;
+namespace fs = std::filesystem;
+
+namespace {
+
+class FakeRunner final : public MachineRunner {
+public:
+    core::Result<void> start(const RunTarget& t, std::stop_token cancel, std::chrono::seconds) override
+    {
+        started.push_back(t);
+        if (cancel.stop_requested())
+            return core::fail(ErrorCode::Cancelled, "cancelled");
+        running.insert(t.name);
+        return {};
+    }
+    core::Result<void> stop(const RunTarget& t, std::chrono::seconds) override
+    {
+        stopped.push_back(t.name);
+        running.erase(t.name);
+        return {};
+    }
+    bool isRunning(const RunTarget& t) override { return running.count(t.name) > 0; }
+    int leaderPid(const RunTarget&) override { return 0; }
+    void setExitListener(std::function<void(const std::string&)> l) override { listener = std::move(l); }
+
+    std::vector<RunTarget> started;
+    std::vector<std::string> stopped;
+    std::set<std::string> running;
+    std::function<void(const std::string&)> listener;
+};
+
+class RecordingContext final : public JobContext {
+public:
+    struct Event {
+        double fraction;
+        std::string step, message;
+    };
+    void progress(double f, std::string_view step, std::string_view message) override
+    {
+        events.push_back({f, std::string(step), std::string(message)});
+        if (!cancelAtStep.empty() && step == cancelAtStep)
+            stop.request_stop();
+    }
+    bool cancelRequested() const override { return stop.stop_requested(); }
+    std::stop_token stopToken() const override { return stop.get_token(); }
+    void setCancelable(bool c) override { cancelable = c; }
+
+    std::vector<std::string> steps() const
+    {
+        std::vector<std::string> out;
+        for (const auto& e : events)
+            if (out.empty() || out.back() != e.step)
+                out.push_back(e.step);
+        return out;
+    }
+    bool monotonic() const
+    {
+        for (size_t i = 1; i < events.size(); ++i)
+            if (events[i].fraction < events[i - 1].fraction)
+                return false;
+        return true;
+    }
+
+    std::vector<Event> events;
+    std::string cancelAtStep;
+    std::stop_source stop;
+    bool cancelable = true;
+};
+
+std::string slurp(const fs::path& p)
+{
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+class NspawnDriverTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char tmpl[] = "/tmp/zenith-driver-test-XXXXXX";
+        dir_ = ::mkdtemp(tmpl);
+        o_.stateDir = (dir_ / "state").string();
+        o_.machinesDir = (dir_ / "machines").string();
+        o_.debianMirror = "http://mirror.invalid/debian";  // never reached: the tests clone a template
+        fs::create_directories(dir_ / "machines" / "tpl" / "etc");
+        fs::create_directories(dir_ / "state" / "templates");
+        std::ofstream(dir_ / "state" / "templates" / "tpl");
+        std::ofstream(dir_ / "machines" / "tpl" / "etc" / "hostname") << "tpl\n";
+        std::ofstream(dir_ / "machines" / "tpl" / "etc" / "shadow") << "root:*:1:0:99999:7:::\n";
+        ::chmod((dir_ / "machines" / "tpl" / "etc" / "shadow").c_str(), 0640);
+        runner_ = std::make_shared<FakeRunner>();
+        driver_ = makeNspawnDriver(o_, runner_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    core::MachineSpec fromTemplate() const
+    {
+        core::MachineSpec s;
+        s.templateName = "tpl";
+        return s;
+    }
+    core::MachineRecord record(const std::string& name) const
+    {
+        core::MachineRecord m;
+        m.name = name;
+        m.backend = "nspawn";
+        m.location = (dir_ / "machines" / name).string();
+        return m;
+    }
+    // Everything on disk apart from the template and its marker.
+    std::vector<std::string> leftovers() const
+    {
+        std::vector<std::string> out;
+        for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+            auto rel = fs::relative(e.path(), dir_).string();
+            if (rel.starts_with("machines/tpl") || rel == "machines" || rel == "state" || rel == "state/templates" ||
+                rel == "state/templates/tpl" || rel == "state/images" || rel == "state/run")
+                continue;
+            out.push_back(rel);
+        }
+        return out;
+    }
+
+    fs::path dir_;
+    NspawnOptions o_;
+    std::shared_ptr<FakeRunner> runner_;
+    std::unique_ptr<Driver> driver_;
+};
+
+}  // namespace
+
+TEST_F(NspawnDriverTest, IdentifiesItself)
+{
+    EXPECT_EQ(driver_->id(), "nspawn");
+    EXPECT_EQ(driver_->kind(), "container");
+}
+
+TEST_F(NspawnDriverTest, CreateReportsStepsInOrderAndStarts)
+{
+    RecordingContext ctx;
+    auto spec = fromTemplate();
+    spec.cpuQuota = 150;
+    auto facts = driver_->create("web1", spec, true, ctx);
+    ASSERT_TRUE(facts) << facts.error().message;
+    EXPECT_EQ(ctx.steps(), (std::vector<std::string>{"architecture", "base-image", "clone", "configure", "start"}));
+    EXPECT_TRUE(ctx.monotonic());
+    EXPECT_DOUBLE_EQ(ctx.events.back().fraction, 1.0);
+
+    EXPECT_EQ(facts->distro, "debian");
+    EXPECT_EQ(facts->release, "bookworm");
+    EXPECT_EQ(facts->location, (dir_ / "machines" / "web1").string());
+    EXPECT_EQ(slurp(dir_ / "machines" / "web1" / "etc" / "hostname"), "web1\n");
+    EXPECT_EQ(slurp(dir_ / "machines" / "web1.nspawn"), renderNspawnSettings({"web1", "", {}}));
+    ASSERT_EQ(runner_->started.size(), 1u);
+    EXPECT_EQ(runner_->started[0].name, "web1");
+    EXPECT_EQ(runner_->started[0].rootfs, (dir_ / "machines" / "web1").string());
+    EXPECT_EQ(runner_->started[0].settings, (dir_ / "machines" / "web1.nspawn").string());
+    EXPECT_EQ(runner_->started[0].cpuQuota, 150u);
+    EXPECT_EQ(driver_->probe(record("web1")), core::MachineState::Running);
+}
+
+TEST_F(NspawnDriverTest, NoStartStopsAfterConfigure)
+{
+    RecordingContext ctx;
+    ASSERT_TRUE(driver_->create("web1", fromTemplate(), false, ctx));
+    EXPECT_EQ(ctx.steps().back(), "configure");
+    EXPECT_TRUE(runner_->started.empty());
+    EXPECT_EQ(driver_->probe(record("web1")), core::MachineState::Stopped);
+}
+
+TEST_F(NspawnDriverTest, PasswordNeverLeavesShadow)
+{
+    RecordingContext ctx;
+    auto spec = fromTemplate();
+    spec.password = core::Secret("Pl41n-S3cret");
+    ASSERT_TRUE(driver_->create("web1", spec, true, ctx));
+    std::string shadow = slurp(dir_ / "machines" / "web1" / "etc" / "shadow");
+    EXPECT_TRUE(shadow.starts_with("root:$y$")) << shadow;
+    for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+        if (e.is_regular_file()) {
+            EXPECT_EQ(slurp(e.path()).find("Pl41n-S3cret"), std::string::npos) << e.path();
+        }
+    }
+    for (const auto& ev : ctx.events)
+        EXPECT_EQ(ev.message.find("Pl41n-S3cret"), std::string::npos);
+    EXPECT_EQ(driver_->plan("web1", spec).find("Pl41n-S3cret"), std::string::npos);
+}
+
+class NspawnDriverCancel : public NspawnDriverTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(NspawnDriverCancel, CancelAtAnyStepLeavesNothing)
+{
+    RecordingContext ctx;
+    ctx.cancelAtStep = GetParam();
+    auto r = driver_->create("web1", fromTemplate(), true, ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::Cancelled) << r.error().message;
+    EXPECT_EQ(leftovers(), std::vector<std::string>{});
+    EXPECT_TRUE(runner_->running.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Steps, NspawnDriverCancel,
+                         ::testing::Values("architecture", "base-image", "clone", "configure", "start"));
+
+TEST_F(NspawnDriverTest, ExistingMachineIsNotTouched)
+{
+    fs::create_directories(dir_ / "machines" / "web1");
+    std::ofstream(dir_ / "machines" / "web1" / "data") << "mine";
+    RecordingContext ctx;
+    auto r = driver_->create("web1", fromTemplate(), true, ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::MachineExists);
+    EXPECT_EQ(slurp(dir_ / "machines" / "web1" / "data"), "mine");
+}
+
+TEST_F(NspawnDriverTest, UnknownTemplateIsNoSuchImage)
+{
+    RecordingContext ctx;
+    core::MachineSpec s;
+    s.templateName = "nope";
+    auto r = driver_->create("web1", s, true, ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::NoSuchImage);
+    EXPECT_EQ(leftovers(), std::vector<std::string>{});
+}
+
+TEST_F(NspawnDriverTest, InvalidSpecChangesNothing)
+{
+    RecordingContext ctx;
+    auto s = fromTemplate();
+    s.vmid = 100;
+    auto r = driver_->create("web1", s, true, ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
+    EXPECT_TRUE(r.error().message.starts_with("vmid")) << r.error().message;
+    EXPECT_EQ(leftovers(), std::vector<std::string>{});
+}
+
+TEST_F(NspawnDriverTest, DestroyNeedsForceWhileRunning)
+{
+    RecordingContext c1;
+    ASSERT_TRUE(driver_->create("web1", fromTemplate(), true, c1));
+    RecordingContext c2;
+    auto busy = driver_->destroy(record("web1"), false, c2);
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().code, ErrorCode::Busy);
+    EXPECT_TRUE(fs::exists(dir_ / "machines" / "web1"));
+
+    RecordingContext c3;
+    ASSERT_TRUE(driver_->destroy(record("web1"), true, c3));
+    EXPECT_EQ(runner_->stopped, std::vector<std::string>{"web1"});
+    EXPECT_FALSE(c3.cancelable);
+    EXPECT_EQ(leftovers(), std::vector<std::string>{});
+    EXPECT_EQ(driver_->probe(record("web1")), core::MachineState::Failed);
+}
+
+TEST_F(NspawnDriverTest, CloneNeedsAStoppedSourceAndGetsItsOwnIdentity)
+{
+    RecordingContext c1;
+    ASSERT_TRUE(driver_->create("web1", fromTemplate(), true, c1));
+    auto src = record("web1");
+    src.distro = "debian";
+    src.release = "bookworm";
+    src.arch = "amd64";
+    RecordingContext c2;
+    auto busy = driver_->clone(src, "web2", {}, false, c2);
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().code, ErrorCode::Busy);
+    EXPECT_FALSE(fs::exists(dir_ / "machines" / "web2"));
+
+    RecordingContext c3;
+    ASSERT_TRUE(driver_->stop(src, false, c3));
+    RecordingContext c4;
+    auto facts = driver_->clone(src, "web2", {}, true, c4);
+    ASSERT_TRUE(facts) << facts.error().message;
+    EXPECT_EQ(c4.steps(), (std::vector<std::string>{"clone", "configure", "start"}));
+    EXPECT_EQ(facts->release, "bookworm");
+    EXPECT_EQ(slurp(dir_ / "machines" / "web2" / "etc" / "hostname"), "web2\n");
+    EXPECT_NE(slurp(dir_ / "machines" / "web2" / "etc" / "machine-id"),
+              slurp(dir_ / "machines" / "web1" / "etc" / "machine-id"));
+    EXPECT_TRUE(fs::exists(dir_ / "machines" / "web2.nspawn"));
+}
+
+TEST_F(NspawnDriverTest, TemplateCannotStartAndIsListed)
+{
+    RecordingContext c1;
+    ASSERT_TRUE(driver_->create("gold", fromTemplate(), false, c1));
+    RecordingContext c2;
+    ASSERT_TRUE(driver_->makeTemplate(record("gold"), c2));
+    EXPECT_EQ(driver_->probe(record("gold")), core::MachineState::Template);
+    RecordingContext c3;
+    auto r = driver_->start(record("gold"), c3);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
+
+    auto images = driver_->images();
+    ASSERT_TRUE(images);
+    bool found = false;
+    for (const auto& i : *images)
+        if (i.id == "gold" && i.kind == "template" && i.size > 0)
+            found = true;
+    EXPECT_TRUE(found);
+
+    RecordingContext c4;
+    ASSERT_TRUE(driver_->destroy(record("gold"), false, c4));
+    EXPECT_FALSE(fs::exists(dir_ / "state" / "templates" / "gold"));
+}
+
+TEST_F(NspawnDriverTest, RollbackPartialRemovesHalfMadeMachines)
+{
+    fs::create_directories(dir_ / "machines" / "half" / "etc");
+    fs::create_directories(dir_ / "machines" / ".#half.partial" / "etc");
+    std::ofstream(dir_ / "machines" / "half.nspawn") << "[Exec]\n";
+    driver_->rollbackPartial(record("half"));
+    EXPECT_EQ(leftovers(), std::vector<std::string>{});
+}
+
+TEST_F(NspawnDriverTest, ExitOfARunningMachineReachesTheStateListener)
+{
+    std::string who;
+    core::MachineState state = core::MachineState::Running;
+    driver_->setStateListener([&](const std::string& n, core::MachineState s) {
+        who = n;
+        state = s;
+    });
+    ASSERT_TRUE(runner_->listener);
+    runner_->listener("web1");
+    EXPECT_EQ(who, "web1");
+    EXPECT_EQ(state, core::MachineState::Stopped);
+}
+
+TEST_F(NspawnDriverTest, PlanDescribesWithoutChanging)
+{
+    auto s = fromTemplate();
+    s.password = core::Secret("x");
+    auto plan = driver_->plan("web1", s);
+    EXPECT_NE(plan.find("web1"), std::string::npos);
+    EXPECT_NE(plan.find("template"), std::string::npos);
+    EXPECT_NE(plan.find("root password set (hashed)"), std::string::npos);
+    EXPECT_EQ(leftovers(), std::vector<std::string>{});
+}

@@ -1,0 +1,146 @@
+#include <gtest/gtest.h>
+
+#include "drivers/nspawn/nspawn_spec.h"
+
+using namespace zenith::drivers::nspawn;
+using zenith::core::ErrorCode;
+using zenith::core::MachineSpec;
+
+namespace {
+
+NspawnOptions options()
+{
+    NspawnOptions o;
+    o.debianMirror = "http://mirror.example/debian";
+    return o;
+}
+
+// The key an InvalidArgs message names (the text before the colon).
+std::string rejectedKey(const MachineSpec& s, const NspawnOptions& o = options())
+{
+    auto r = validateNspawnSpec(s, o, "amd64");
+    if (r)
+        return "";
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs) << r.error().message;
+    return r.error().message.substr(0, r.error().message.find(':'));
+}
+
+}  // namespace
+
+TEST(NspawnSpec, DefaultsAreDebianBookwormOnTheHostArch)
+{
+    MachineSpec s;
+    EXPECT_TRUE(validateNspawnSpec(s, options(), "amd64"));
+    auto k = imageKeyFor(s, "amd64");
+    EXPECT_EQ(k.id(), "debian-bookworm-amd64");
+    s.release = "bullseye";
+    EXPECT_EQ(imageKeyFor(s, "arm64").id(), "debian-bullseye-arm64");
+    EXPECT_TRUE(validateNspawnSpec(s, options(), "amd64"));
+}
+
+TEST(NspawnSpec, UnknownDistroReleaseAndForeignArchNameTheirKey)
+{
+    MachineSpec s;
+    s.distro = "fedora";
+    EXPECT_EQ(rejectedKey(s), "distro");
+    s = {};
+    s.release = "hamm";
+    EXPECT_EQ(rejectedKey(s), "release");
+    s.distro = "ubuntu";
+    s.release = "bookworm";
+    EXPECT_EQ(rejectedKey(s), "release");
+    s = {};
+    s.arch = "arm64";
+    EXPECT_EQ(rejectedKey(s), "arch");
+}
+
+TEST(NspawnSpec, KeysOfOtherBackendsAreRefused)
+{
+    auto check = [](auto set, const char* key) {
+        MachineSpec s;
+        set(s);
+        EXPECT_EQ(rejectedKey(s), key);
+    };
+    check([](MachineSpec& s) { s.node = "pve1"; }, "node");
+    check([](MachineSpec& s) { s.vmid = 100; }, "vmid");
+    check([](MachineSpec& s) { s.storage = "local-lvm"; }, "storage");
+    check([](MachineSpec& s) { s.iso = "local:iso/x.iso"; }, "iso");
+    check([](MachineSpec& s) { s.osType = "l26"; }, "os_type");
+    check([](MachineSpec& s) { s.bios = "ovmf"; }, "bios");
+    check([](MachineSpec& s) { s.virtioIso = "v.iso"; }, "virtio_iso");
+    check([](MachineSpec& s) { s.ipv6Mode = "6in4"; }, "ipv6_mode");
+    check([](MachineSpec& s) { s.tunnel = std::map<std::string, std::string>{{"remote", "1.2.3.4"}}; }, "tunnel");
+    check([](MachineSpec& s) { s.wireguardConfig = zenith::core::Secret("[Interface]"); }, "wireguard_config");
+}
+
+TEST(NspawnSpec, UbuntuNeedsItsMirrorConfigured)
+{
+    MachineSpec s;
+    s.distro = "ubuntu";
+    auto r = validateNspawnSpec(s, options(), "amd64");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
+    EXPECT_NE(r.error().message.find("UbuntuMirror="), std::string::npos);
+
+    auto o = options();
+    o.ubuntuMirror = "http://archive.example/ubuntu";
+    EXPECT_TRUE(validateNspawnSpec(s, o, "amd64"));
+    EXPECT_EQ(mirrorFor(imageKeyFor(s, "amd64"), o).value_or(""), "http://archive.example/ubuntu");
+
+    // arm64 uses the ports mirror.
+    auto r2 = validateNspawnSpec(s, o, "arm64");
+    ASSERT_FALSE(r2);
+    EXPECT_NE(r2.error().message.find("UbuntuPortsMirror="), std::string::npos);
+    o.ubuntuPortsMirror = "http://ports.example/ubuntu-ports";
+    EXPECT_EQ(mirrorFor(imageKeyFor(s, "arm64"), o).value_or(""), "http://ports.example/ubuntu-ports");
+}
+
+TEST(NspawnSpec, NetworkNeedsABridge)
+{
+    MachineSpec s;
+    s.ipv4 = "10.1.10.91/24";
+    EXPECT_EQ(rejectedKey(s), "ipv4");
+    s.bridge = "br0";
+    EXPECT_EQ(rejectedKey(s), "");
+    auto o = options();
+    o.bridge = "br-config";
+    MachineSpec viaConfig;
+    viaConfig.ipv4 = "10.1.10.91/24";
+    EXPECT_EQ(rejectedKey(viaConfig, o), "");
+    EXPECT_EQ(effectiveBridge(viaConfig, o), "br-config");
+    EXPECT_EQ(effectiveBridge(s, o), "br0");
+
+    MachineSpec g;
+    g.gateway = "10.1.10.1";
+    EXPECT_EQ(rejectedKey(g), "gateway");
+    MachineSpec bad;
+    bad.bridge = "br0; rm -rf /";
+    EXPECT_EQ(rejectedKey(bad), "bridge");
+}
+
+TEST(NspawnSpec, PasswordKeysAndSshKeys)
+{
+    MachineSpec s;
+    s.password = zenith::core::Secret("x");
+    s.passwordHash = "$6$a$b";
+    EXPECT_EQ(rejectedKey(s), "password_hash");
+    s.password.reset();
+    s.passwordHash = "not-a-hash";
+    EXPECT_EQ(rejectedKey(s), "password_hash");
+    s.passwordHash.reset();
+    s.sshAuthorizedKeys = std::vector<std::string>{"ssh-ed25519 AAA a", "ssh-ed25519 BBB\nroot injected"};
+    EXPECT_EQ(rejectedKey(s), "ssh_authorized_keys");
+    s.sshAuthorizedKeys = std::vector<std::string>{"ssh-ed25519 AAA a"};
+    EXPECT_EQ(rejectedKey(s), "");
+    s.ssh = true;
+    EXPECT_EQ(rejectedKey(s), "ssh");
+}
+
+TEST(NspawnSpec, PortsNeedAProtoAndPorts)
+{
+    MachineSpec s;
+    s.ports = std::vector<zenith::core::PortForward>{{"sctp", 1, 2}};
+    EXPECT_EQ(rejectedKey(s), "ports");
+    s.ports = std::vector<zenith::core::PortForward>{{"tcp", 8080, 80}};
+    EXPECT_EQ(rejectedKey(s), "");
+}
