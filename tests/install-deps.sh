@@ -11,7 +11,7 @@ packages=(
   # run: the nspawn backend
   systemd-container debootstrap btrfs-progs iproute2 util-linux
   # tests: a private bus with polkit, a client we did not write
-  dbus-daemon dbus-bin polkitd pkexec python3 python3-dbus sqlite3 libglib2.0-bin
+  dbus-daemon dbus-bin polkitd pkexec python3 python3-dbus python3-gi sqlite3 libglib2.0-bin
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(lxc hyperfine libbenchmark-dev)

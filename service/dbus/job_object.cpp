@@ -84,6 +84,16 @@ void JobObject::update(const core::JobSnapshot& incoming)
     if (changedJobProgressProperties(before, current_).empty())
         return;
     const auto now = ProgressCoalescer::Clock::now();
+    if (current_.step != shown_.step) {
+        // A new step always goes out at once: steps can be shorter than the
+        // rate limit (a btrfs clone takes milliseconds) and clients follow
+        // them. The limit holds within a step, so a job still sends about
+        // ten signals a second plus one per step (five for a create).
+        progressTimer_.cancel();
+        coalescer_.emittedNow(now);
+        emitProgress();
+        return;
+    }
     switch (coalescer_.offer(now)) {
     case ProgressCoalescer::Decision::EmitNow:
         emitProgress();

@@ -23,12 +23,10 @@ std::vector<std::string> keysOf(const std::map<std::string, sdbus::Variant>& spe
 
 }  // namespace
 
-ManagerObject::ManagerObject(sdbus::IConnection& connection, core::Engine& engine, RequestGate& gate,
-                             std::function<std::vector<core::JobSnapshot>()> publishedJobs)
+ManagerObject::ManagerObject(sdbus::IConnection& connection, core::Engine& engine, RequestGate& gate)
     : AdaptorInterfaces(connection, std::string(core::kRootPath)),
       engine_(engine),
-      gate_(gate),
-      publishedJobs_(std::move(publishedJobs))
+      gate_(gate)
 {
     registerAdaptor();
 }
@@ -170,9 +168,10 @@ void ManagerObject::ListJobs(
         if (!allowed)
             return reply->fail(allowed.error());
         std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, double, sdbus::ObjectPath>> out;
-        for (const auto& published : publishedJobs_()) {
-            // The engine's copy is fresher than the rate-limited bus one.
-            auto j = engine_.job(published.id).value_or(published);
+        // The engine's table: running jobs and the newest finished ones, also
+        // from before a restart (job history survives it). A finished job's
+        // object leaves the bus 30 s after it ended; its row stays here.
+        for (const auto& j : engine_.jobs()) {
             out.emplace_back(j.id, std::string(core::toString(j.operation)), j.machine,
                              std::string(core::toString(j.state)), j.progress,
                              sdbus::ObjectPath(core::jobObjectPath(j.id)));

@@ -17,9 +17,7 @@ namespace zenith::dbus {
 class ManagerObject final
     : public sdbus::AdaptorInterfaces<org::zenith::Provisioner::Manager_adaptor, sdbus::ObjectManager_adaptor> {
 public:
-    // `publishedJobs` lists the jobs that have an object on the bus now.
-    ManagerObject(sdbus::IConnection& connection, core::Engine& engine, RequestGate& gate,
-                  std::function<std::vector<core::JobSnapshot>()> publishedJobs);
+    ManagerObject(sdbus::IConnection& connection, core::Engine& engine, RequestGate& gate);
     ~ManagerObject();
 
 private:
@@ -48,7 +46,6 @@ private:
 
     core::Engine& engine_;
     RequestGate& gate_;
-    std::function<std::vector<core::JobSnapshot>()> publishedJobs_;
 };
 
 }  // namespace zenith::dbus

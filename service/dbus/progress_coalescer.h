@@ -53,6 +53,15 @@ public:
         return true;
     }
 
+    // An emission that bypassed the limit (a new step): the interval restarts
+    // from here and nothing is held any more.
+    void emittedNow(Clock::time_point now)
+    {
+        last_ = now;
+        pending_ = false;
+        scheduled_ = false;
+    }
+
     bool pending() const { return pending_; }
 
 private:

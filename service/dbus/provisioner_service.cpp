@@ -13,7 +13,7 @@ ProvisionerService::ProvisionerService(sdbus::IConnection& connection, EventLoop
       linger_(finishedJobLinger),
       gate_(engine, authorizer, [this](const core::Submitted& s) { onSubmitted(s); })
 {
-    manager_ = std::make_unique<ManagerObject>(connection, engine, gate_, [this] { return publishedJobs(); });
+    manager_ = std::make_unique<ManagerObject>(connection, engine, gate_);
 }
 
 ProvisionerService::~ProvisionerService()
@@ -160,15 +160,6 @@ void ProvisionerService::dropMachine(const core::MachineRecord& m)
         log::warning({.machine = m.name}, "cannot announce removal of machine: {}", e.getMessage());
     }
     machines_.erase(it);
-}
-
-std::vector<core::JobSnapshot> ProvisionerService::publishedJobs() const
-{
-    std::vector<core::JobSnapshot> out;
-    out.reserve(jobs_.size());
-    for (const auto& [id, obj] : jobs_)
-        out.push_back(obj->snapshot());
-    return out;
 }
 
 void ProvisionerService::cancelFromJob(uint32_t id, std::shared_ptr<PendingReply<>> reply,

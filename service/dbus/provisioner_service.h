@@ -47,7 +47,6 @@ private:
     void dropJob(uint32_t id);
     void showMachine(const core::MachineRecord& m);
     void dropMachine(const core::MachineRecord& m);
-    std::vector<core::JobSnapshot> publishedJobs() const;
     void cancelFromJob(uint32_t id, std::shared_ptr<PendingReply<>> reply, core::Result<CallerInfo> caller);
 
     sdbus::IConnection& connection_;
