@@ -8,4 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/tests/install-deps.sh"
 bash "$top/tests/build.sh"
 build=${ZENITH_BUILD_DIR:-$top/build}
-exec bash "$top/tests/harness/sandbox.sh" --build "$build" -- bash "$top/tests/e2e/demo-steps.sh" "$build"
+# The base image is cached in the build tree, so re-runs skip debootstrap.
+mkdir -p "$build/demo-state"
+exec bash "$top/tests/harness/sandbox.sh" --build "$build" --state-dir "$build/demo-state" \
+    -- bash "$top/tests/e2e/demo-steps.sh" "$build"
