@@ -203,23 +203,21 @@ int run(int argc, char** argv)
     clone->add_flag("--no-start", a.noStart, "Do not start the clone");
     clone->add_flag("--dry-run", a.dryRun, "Validate and authorize only; print the plan");
 
-    auto* destroy = app.add_subcommand("destroy", "Destroy a machine and everything it has on disk");
-    destroy->add_option("NAME", a.name, "Machine name")->required();
-    destroy->add_flag("--force", a.force, "Stop it first if it is running");
-    destroy->add_flag("--dry-run", a.dryRun, "Validate and authorize only");
-
-    auto* start = app.add_subcommand("start", "Start a machine");
-    start->add_option("NAME", a.name, "Machine name")->required();
-    start->add_flag("--dry-run", a.dryRun, "Validate and authorize only");
-
-    auto* stop = app.add_subcommand("stop", "Stop a machine (clean poweroff)");
-    stop->add_option("NAME", a.name, "Machine name")->required();
-    stop->add_flag("--force", a.force, "Kill it if it does not power off");
-    stop->add_flag("--dry-run", a.dryRun, "Validate and authorize only");
-
-    auto* makeTemplate = app.add_subcommand("template", "Turn a stopped machine into a template for clones");
-    makeTemplate->add_option("NAME", a.name, "Machine name")->required();
-    makeTemplate->add_flag("--dry-run", a.dryRun, "Validate and authorize only");
+    // A command on one machine: NAME, then --force if it has one (its help
+    // text), then --dry-run; this order is the order --help lists them in.
+    auto machineCommand = [&](const char* name, const char* description, const char* forceHelp = nullptr) {
+        auto* cmd = app.add_subcommand(name, description);
+        cmd->add_option("NAME", a.name, "Machine name")->required();
+        if (forceHelp)
+            cmd->add_flag("--force", a.force, forceHelp);
+        cmd->add_flag("--dry-run", a.dryRun, "Validate and authorize only");
+        return cmd;
+    };
+    auto* destroy = machineCommand("destroy", "Destroy a machine and everything it has on disk",
+                                   "Stop it first if it is running");
+    auto* start = machineCommand("start", "Start a machine");
+    auto* stop = machineCommand("stop", "Stop a machine (clean poweroff)", "Kill it if it does not power off");
+    auto* makeTemplate = machineCommand("template", "Turn a stopped machine into a template for clones");
 
     auto* list = app.add_subcommand("list", "List machines");
     auto* show = app.add_subcommand("show", "Show every property of a machine");

@@ -158,6 +158,15 @@ Result<uint32_t> parsePercent(std::string_view text, std::string_view key)
     return parseUnsigned<uint32_t>(text, key);
 }
 
+// A parsed value as a SpecValue (T picks the alternative), or the parse error.
+template <typename T>
+Result<SpecValue> toSpecValue(Result<T> parsed)
+{
+    if (!parsed)
+        return std::unexpected(std::move(parsed.error()));
+    return SpecValue(std::move(*parsed));
+}
+
 Result<SpecValue> parseSpecValue(std::string_view key, std::string_view text)
 {
     auto type = zenith::client::specKeyType(key);
@@ -173,24 +182,10 @@ Result<SpecValue> parseSpecValue(std::string_view key, std::string_view text)
                                                      : "--wireguard-config-file"));
     switch (*type) {
     case SpecType::String: return SpecValue(std::string(text));
-    case SpecType::Bool: {
-        auto b = parseBool(text, key);
-        if (!b)
-            return std::unexpected(b.error());
-        return SpecValue(*b);
-    }
-    case SpecType::UInt32: {
-        auto v = key == "cpu_quota" ? parsePercent(text, key) : parseUnsigned<uint32_t>(text, key);
-        if (!v)
-            return std::unexpected(v.error());
-        return SpecValue(*v);
-    }
-    case SpecType::UInt64: {
-        auto v = parseSize(text, key);
-        if (!v)
-            return std::unexpected(v.error());
-        return SpecValue(*v);
-    }
+    case SpecType::Bool: return toSpecValue(parseBool(text, key));
+    case SpecType::UInt32:
+        return toSpecValue(key == "cpu_quota" ? parsePercent(text, key) : parseUnsigned<uint32_t>(text, key));
+    case SpecType::UInt64: return toSpecValue(parseSize(text, key));
     case SpecType::StringList: {
         std::vector<std::string> items;
         if (key == "ssh_authorized_keys") {
@@ -205,18 +200,8 @@ Result<SpecValue> parseSpecValue(std::string_view key, std::string_view text)
         }
         return SpecValue(std::move(items));
     }
-    case SpecType::Ports: {
-        auto v = parsePorts(text, key);
-        if (!v)
-            return std::unexpected(v.error());
-        return SpecValue(std::move(*v));
-    }
-    case SpecType::StringMap: {
-        auto v = parseStringMap(text, key);
-        if (!v)
-            return std::unexpected(v.error());
-        return SpecValue(std::move(*v));
-    }
+    case SpecType::Ports: return toSpecValue(parsePorts(text, key));
+    case SpecType::StringMap: return toSpecValue(parseStringMap(text, key));
     }
     return invalid(fmt::format("{}: unsupported type", key));
 }

@@ -527,6 +527,11 @@ Result<SpecValue> valueFromJson(const KeyRule& rule, const Json& j)
 
 }  // namespace
 
+bool isSpecKey(std::string_view key)
+{
+    return findRule(key) != nullptr;
+}
+
 Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits)
 {
     return parse(raw, &limits);

@@ -58,6 +58,10 @@ struct MachineSpec {
 // checks (known distro/release, ...) are the driver's validate().
 Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits);
 
+// True for the keys of the contract; lets the bus layer name an unknown key
+// as unknown before it looks at the value's type.
+bool isSpecKey(std::string_view key);
+
 // Applies clone overrides on top of a source machine's spec.
 MachineSpec mergeSpec(const MachineSpec& base, const MachineSpec& overrides);
 

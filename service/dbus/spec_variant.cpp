@@ -4,6 +4,8 @@
 
 #include <sdbus-c++/Error.h>
 
+#include "core/spec.h"
+
 namespace zenith::dbus {
 
 namespace {
@@ -56,6 +58,8 @@ core::Result<core::SpecMap> specFromVariants(const std::map<std::string, sdbus::
 {
     core::SpecMap out;
     for (const auto& [key, v] : raw) {
+        if (!core::isSpecKey(key))
+            return core::fail(ErrorCode::InvalidArgs, fmt::format("unknown {} key '{}'", argument, key));
         if (v.isEmpty())
             return core::fail(ErrorCode::InvalidArgs, fmt::format("{} key '{}': empty variant", argument, key));
         const std::string sig = v.peekValueType();

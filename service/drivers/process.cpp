@@ -16,50 +16,23 @@
 
 #include <fmt/format.h>
 
+#include "drivers/unique_fd.h"
+
 extern char** environ;
 
 namespace zenith::drivers {
 
 namespace {
 
-// An fd closed on scope exit.
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(o.release()) {}
-    Fd& operator=(Fd&& o) noexcept
-    {
-        if (this != &o) {
-            reset();
-            fd_ = o.release();
-        }
-        return *this;
-    }
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-    void reset()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = -1;
-    }
-    explicit operator bool() const { return fd_ >= 0; }
-
-private:
-    int fd_ = -1;
-};
-
 // Moves fds we hand to a child above the standard range: a dup2 onto the
 // same number would keep O_CLOEXEC and the child would lose the fd.
-Fd highCopy(int fd)
+UniqueFd highCopy(int fd)
 {
-    return Fd(::fcntl(fd, F_DUPFD_CLOEXEC, 10));
+    return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 10));
 }
 
 struct Pipe {
-    Fd read, write;
+    UniqueFd read, write;
 };
 
 core::Result<Pipe> makePipe()
@@ -67,8 +40,8 @@ core::Result<Pipe> makePipe()
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0)
         return core::fail(core::ErrorCode::BackendFailed, fmt::format("pipe: {}", std::strerror(errno)));
-    Fd r(p[0]), w(p[1]);
-    Fd hr = highCopy(r.get()), hw = highCopy(w.get());
+    UniqueFd r(p[0]), w(p[1]);
+    UniqueFd hr = highCopy(r.get()), hw = highCopy(w.get());
     if (!hr || !hw)
         return core::fail(core::ErrorCode::BackendFailed, fmt::format("fcntl: {}", std::strerror(errno)));
     ::fcntl(hr.get(), F_SETFL, O_NONBLOCK);
@@ -146,13 +119,13 @@ core::Result<pid_t> spawnProcess(const SpawnOptions& o)
     if (o.argv.empty())
         return core::fail(core::ErrorCode::BackendFailed, "spawn: empty argv");
 
-    Fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!devnull)
         return core::fail(core::ErrorCode::BackendFailed, fmt::format("/dev/null: {}", std::strerror(errno)));
-    Fd in = highCopy(devnull.get());
-    Fd out = highCopy(o.stdoutFd >= 0 ? o.stdoutFd : devnull.get());
-    Fd err = highCopy(o.stderrFd >= 0 ? o.stderrFd : devnull.get());
-    Fd three = o.fd3 >= 0 ? highCopy(o.fd3) : Fd();
+    UniqueFd in = highCopy(devnull.get());
+    UniqueFd out = highCopy(o.stdoutFd >= 0 ? o.stdoutFd : devnull.get());
+    UniqueFd err = highCopy(o.stderrFd >= 0 ? o.stderrFd : devnull.get());
+    UniqueFd three = o.fd3 >= 0 ? highCopy(o.fd3) : UniqueFd();
     if (!in || !out || !err || (o.fd3 >= 0 && !three))
         return core::fail(core::ErrorCode::BackendFailed, fmt::format("fcntl: {}", std::strerror(errno)));
 
@@ -232,8 +205,8 @@ core::Result<ExitStatus> runProcess(const RunOptions& o, std::stop_token cancel)
     if (!pid)
         return std::unexpected(pid.error());
 
-    Fd pidfd(openPidfd(*pid));
-    Fd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    UniqueFd pidfd(openPidfd(*pid));
+    UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     std::stop_callback onCancel(cancel, [&] {
         uint64_t one = 1;
         [[maybe_unused]] auto n = ::write(wake.get(), &one, sizeof one);

@@ -175,8 +175,9 @@ public:
         kill(pid, sig);
         int status = 0;
         waitpid(pid, &status, 0);
-        if (sig == SIGTERM)
+        if (sig == SIGTERM) {
             EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "daemon exit status " << status;
+        }
         pid = 0;
     }
 };
@@ -272,9 +273,11 @@ TEST_F(DaemonE2E, CreateBootsARealContainerWithLiveProgress)
     EXPECT_NE(shadow.find("root:$"), std::string::npos);
     EXPECT_EQ(shadow.find(kPassword), std::string::npos);
     EXPECT_EQ(readFile(daemon_->logFile()).find(kPassword), std::string::npos);
-    for (auto& f : fs::directory_iterator(daemon_->stateDir()))
-        if (f.is_regular_file())
+    for (auto& f : fs::directory_iterator(daemon_->stateDir())) {
+        if (f.is_regular_file()) {
             EXPECT_EQ(readFile(f.path()).find(kPassword), std::string::npos) << f.path();
+        }
+    }
 }
 
 TEST_F(DaemonE2E, ListAndImagesShowTheMachineAndCachedImage)

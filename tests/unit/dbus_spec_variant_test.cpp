@@ -23,30 +23,30 @@ const T& as(const core::SpecMap& m, const std::string& key)
 TEST(DbusSpecVariant, ScalarTypesKeepValueAndSignature)
 {
     VariantMap in{{"ssh", sdbus::Variant(true)},
-                  {"q", sdbus::Variant(uint16_t(8080))},
+                  {"vmid", sdbus::Variant(uint16_t(8080))},
                   {"cpu_quota", sdbus::Variant(uint32_t(150))},
                   {"memory_max", sdbus::Variant(uint64_t(1) << 30)},
-                  {"i", sdbus::Variant(int32_t(-5))},
-                  {"x", sdbus::Variant(int64_t(-1) << 40)},
-                  {"d", sdbus::Variant(2.5)},
+                  {"cores", sdbus::Variant(int32_t(-5))},
+                  {"disk_max", sdbus::Variant(int64_t(-1) << 40)},
+                  {"swap_max", sdbus::Variant(2.5)},
                   {"release", sdbus::Variant(std::string("bookworm"))}};
     auto out = dbus::specFromVariants(in, "spec");
     ASSERT_TRUE(out) << out.error().message;
     EXPECT_EQ(out->size(), in.size());
     EXPECT_EQ(as<bool>(*out, "ssh"), true);
     EXPECT_EQ(out->at("ssh").signature, "b");
-    EXPECT_EQ(as<uint16_t>(*out, "q"), 8080);
-    EXPECT_EQ(out->at("q").signature, "q");
+    EXPECT_EQ(as<uint16_t>(*out, "vmid"), 8080);
+    EXPECT_EQ(out->at("vmid").signature, "q");
     EXPECT_EQ(as<uint32_t>(*out, "cpu_quota"), 150u);
     EXPECT_EQ(out->at("cpu_quota").signature, "u");
     EXPECT_EQ(as<uint64_t>(*out, "memory_max"), uint64_t(1) << 30);
     EXPECT_EQ(out->at("memory_max").signature, "t");
-    EXPECT_EQ(as<int32_t>(*out, "i"), -5);
-    EXPECT_EQ(out->at("i").signature, "i");
-    EXPECT_EQ(as<int64_t>(*out, "x"), int64_t(-1) << 40);
-    EXPECT_EQ(out->at("x").signature, "x");
-    EXPECT_EQ(as<double>(*out, "d"), 2.5);
-    EXPECT_EQ(out->at("d").signature, "d");
+    EXPECT_EQ(as<int32_t>(*out, "cores"), -5);
+    EXPECT_EQ(out->at("cores").signature, "i");
+    EXPECT_EQ(as<int64_t>(*out, "disk_max"), int64_t(-1) << 40);
+    EXPECT_EQ(out->at("disk_max").signature, "x");
+    EXPECT_EQ(as<double>(*out, "swap_max"), 2.5);
+    EXPECT_EQ(out->at("swap_max").signature, "d");
     EXPECT_EQ(as<std::string>(*out, "release"), "bookworm");
     EXPECT_EQ(out->at("release").signature, "s");
 }
@@ -79,13 +79,22 @@ TEST(DbusSpecVariant, ContainerTypes)
 TEST(DbusSpecVariant, UnsupportedSignatureNamesKeyAndSignature)
 {
     VariantMap in{{"release", sdbus::Variant(std::string("bookworm"))},
-                  {"blob", sdbus::Variant(std::vector<uint8_t>{1, 2, 3})}};
+                  {"iso", sdbus::Variant(std::vector<uint8_t>{1, 2, 3})}};
     auto out = dbus::specFromVariants(in, "overrides");
     ASSERT_FALSE(out);
     EXPECT_EQ(out.error().code, ErrorCode::InvalidArgs);
     EXPECT_NE(out.error().message.find("overrides"), std::string::npos) << out.error().message;
-    EXPECT_NE(out.error().message.find("'blob'"), std::string::npos) << out.error().message;
+    EXPECT_NE(out.error().message.find("'iso'"), std::string::npos) << out.error().message;
     EXPECT_NE(out.error().message.find("'ay'"), std::string::npos) << out.error().message;
+}
+
+TEST(DbusSpecVariant, UnknownKeyIsNamedAsUnknownWhateverItsType)
+{
+    VariantMap in{{"blob", sdbus::Variant(std::vector<uint8_t>{1, 2, 3})}};
+    auto out = dbus::specFromVariants(in, "spec");
+    ASSERT_FALSE(out);
+    EXPECT_EQ(out.error().code, ErrorCode::InvalidArgs);
+    EXPECT_EQ(out.error().message, "unknown spec key 'blob'");
 }
 
 TEST(DbusSpecVariant, DictOfStringsToStringsIsNotA_sv)

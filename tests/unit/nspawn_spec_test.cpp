@@ -144,3 +144,14 @@ TEST(NspawnSpec, PortsNeedAProtoAndPorts)
     s.ports = std::vector<zenith::core::PortForward>{{"tcp", 8080, 80}};
     EXPECT_EQ(rejectedKey(s), "");
 }
+
+TEST(NspawnSpec, Ipv4AutoIsRefusedUpFrontNamingTheKey)
+{
+    MachineSpec s;
+    s.ipv4 = "auto";
+    s.bridge = "br0";
+    auto r = validateNspawnSpec(s, options(), "amd64");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
+    EXPECT_TRUE(r.error().message.starts_with("ipv4:")) << r.error().message;
+}

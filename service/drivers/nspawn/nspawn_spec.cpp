@@ -123,9 +123,15 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
     if (s.bridge && !validInterfaceName(*s.bridge))
         return core::fail(ErrorCode::InvalidArgs, fmt::format("bridge: \"{}\" is not an interface name", *s.bridge));
     std::string bridge = effectiveBridge(s, options);
+    // Refused up front rather than failing the job later: nothing allocates
+    // from the address pools yet.
+    if (s.ipv4 && *s.ipv4 == "auto")
+        return core::fail(ErrorCode::InvalidArgs,
+                          "ipv4: \"auto\" (next free address of a pool) is not supported by the nspawn backend yet; "
+                          "give a.b.c.d/len");
     // A static address is configured on the container's veth; without a
     // bridge that veth leads nowhere.
-    if (s.ipv4 && *s.ipv4 != "auto" && bridge.empty())
+    if (s.ipv4 && bridge.empty())
         return core::fail(ErrorCode::InvalidArgs,
                           "ipv4: a static address needs a bridge (spec key bridge, or Bridge= in [Nspawn])");
     if (s.ipv6 && (!s.ipv4 || bridge.empty()))

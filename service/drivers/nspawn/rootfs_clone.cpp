@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "drivers/unique_fd.h"
+
 namespace zenith::drivers::nspawn {
 
 namespace fs = std::filesystem;
@@ -24,24 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr ino_t kBtrfsSubvolumeRootIno = 256;  // BTRFS_FIRST_FREE_OBJECTID
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-    explicit operator bool() const { return fd_ >= 0; }
-
-private:
-    int fd_;
-};
 
 core::Error sysError(std::string_view what, const std::string& path, int err)
 {
@@ -134,7 +118,7 @@ core::Result<void> removeAt(int parentFd, const std::string& name, const std::st
             return std::unexpected(sysError("cannot remove", shown, errno));
         return {};
     }
-    Fd fd(::openat(parentFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(::openat(parentFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd)
         return std::unexpected(sysError("cannot open", shown, errno));
     if (fdIsMountRoot(fd.get()))
@@ -153,20 +137,20 @@ core::Result<void> removeAt(int parentFd, const std::string& name, const std::st
 
 bool isBtrfs(const std::string& path)
 {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     return fd && fdIsBtrfs(fd.get());
 }
 
 bool isBtrfsSubvolume(const std::string& path)
 {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     return fd && fdIsSubvolume(fd.get());
 }
 
 core::Result<void> makeTreeDir(const std::string& path)
 {
     fs::path p(path);
-    Fd parent(::open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd parent(::open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!parent)
         return std::unexpected(sysError("cannot open", p.parent_path().string(), errno));
     if (fdIsBtrfs(parent.get())) {
@@ -184,10 +168,10 @@ core::Result<void> makeTreeDir(const std::string& path)
 core::Result<void> snapshotSubvolume(const std::string& source, const std::string& target, bool readOnly)
 {
     fs::path t(target);
-    Fd src(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd src(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!src)
         return std::unexpected(sysError("cannot open", source, errno));
-    Fd parent(::open(t.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd parent(::open(t.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!parent)
         return std::unexpected(sysError("cannot open", t.parent_path().string(), errno));
     btrfs_ioctl_vol_args_v2 args{};
@@ -201,7 +185,7 @@ core::Result<void> snapshotSubvolume(const std::string& source, const std::strin
 
 core::Result<void> setSubvolumeReadOnly(const std::string& path, bool readOnly)
 {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd)
         return std::unexpected(sysError("cannot open", path, errno));
     uint64_t flags = 0;
@@ -264,7 +248,7 @@ core::Result<void> removeTree(const std::string& path)
     fs::path p = fs::path(path).lexically_normal();
     if (p.filename().empty())
         p = p.parent_path();
-    Fd parent(::open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd parent(::open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!parent)
         return errno == ENOENT ? core::Result<void>{} : std::unexpected(sysError("cannot open", p.parent_path().string(), errno));
     return removeAt(parent.get(), p.filename().string(), p.string());

@@ -13,26 +13,11 @@
 
 #include <fmt/format.h>
 
+#include "drivers/unique_fd.h"
+
 namespace zenith::drivers::nspawn {
 
 namespace {
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int get() const { return fd_; }
-    explicit operator bool() const { return fd_ >= 0; }
-
-private:
-    int fd_;
-};
 
 core::Error failure(std::string_view what, std::string_view rootfs, std::string_view rel, int err)
 {
@@ -65,22 +50,36 @@ std::string tempName(const std::string& name)
     return fmt::format(".#{}.{:08x}", name, rd());
 }
 
+// The directory that holds `rel` inside the rootfs, and the name `rel` has there.
+struct ParentDir {
+    UniqueFd fd;
+    std::string name;
+};
+core::Result<ParentDir> openParentInRoot(const std::string& rootfs, std::string_view rel)
+{
+    UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        return std::unexpected(failure("cannot open", rootfs, "", errno));
+    auto [dir, name] = splitRel(rel);
+    UniqueFd dirFd(openInRoot(root.get(), dir, O_RDONLY | O_DIRECTORY));
+    if (!dirFd)
+        return std::unexpected(failure("cannot open", rootfs, dir, errno));
+    return ParentDir{std::move(dirFd), std::move(name)};
+}
+
 }  // namespace
 
 core::Result<void> writeFileInRoot(const std::string& rootfs, std::string_view rel, std::string_view content,
                                    mode_t mode, std::optional<FileOwner> owner)
 {
-    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root)
-        return std::unexpected(failure("cannot open", rootfs, "", errno));
-    auto [dir, name] = splitRel(rel);
-    Fd dirFd(openInRoot(root.get(), dir, O_RDONLY | O_DIRECTORY));
-    if (!dirFd)
-        return std::unexpected(failure("cannot open", rootfs, dir, errno));
+    auto parent = openParentInRoot(rootfs, rel);
+    if (!parent)
+        return std::unexpected(parent.error());
+    const auto& [dirFd, name] = *parent;
 
     std::string tmp = tempName(name);
     // Mode 0600 until complete: a secret-bearing file is never readable by others.
-    Fd file(::openat(dirFd.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd file(::openat(dirFd.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!file)
         return std::unexpected(failure("cannot create", rootfs, rel, errno));
     auto cleanup = [&](int err) {
@@ -106,10 +105,10 @@ core::Result<void> writeFileInRoot(const std::string& rootfs, std::string_view r
 
 core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootfs, std::string_view rel)
 {
-    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root)
         return std::unexpected(failure("cannot open", rootfs, "", errno));
-    Fd file(openInRoot(root.get(), rel, O_RDONLY));
+    UniqueFd file(openInRoot(root.get(), rel, O_RDONLY));
     if (!file) {
         if (errno == ENOENT)
             return std::optional<std::string>();
@@ -132,10 +131,10 @@ core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootf
 
 core::Result<std::pair<mode_t, FileOwner>> fileModeInRoot(const std::string& rootfs, std::string_view rel)
 {
-    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root)
         return std::unexpected(failure("cannot open", rootfs, "", errno));
-    Fd file(openInRoot(root.get(), rel, O_PATH));
+    UniqueFd file(openInRoot(root.get(), rel, O_PATH));
     struct stat st {};
     if (!file || ::fstat(file.get(), &st) != 0)
         return std::unexpected(failure("cannot stat", rootfs, rel, errno));
@@ -144,14 +143,14 @@ core::Result<std::pair<mode_t, FileOwner>> fileModeInRoot(const std::string& roo
 
 core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view rel, mode_t mode)
 {
-    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root)
         return std::unexpected(failure("cannot open", rootfs, "", errno));
     std::filesystem::path sofar;
     for (const auto& part : std::filesystem::path(rel)) {
         if (part.empty() || part == "/")
             continue;
-        Fd parent(openInRoot(root.get(), sofar.string(), O_RDONLY | O_DIRECTORY));
+        UniqueFd parent(openInRoot(root.get(), sofar.string(), O_RDONLY | O_DIRECTORY));
         if (!parent)
             return std::unexpected(failure("cannot open", rootfs, sofar.string(), errno));
         if (::mkdirat(parent.get(), part.c_str(), mode) != 0 && errno != EEXIST)
@@ -163,13 +162,10 @@ core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view re
 
 core::Result<void> symlinkInRoot(const std::string& rootfs, std::string_view rel, const std::string& target)
 {
-    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root)
-        return std::unexpected(failure("cannot open", rootfs, "", errno));
-    auto [dir, name] = splitRel(rel);
-    Fd dirFd(openInRoot(root.get(), dir, O_RDONLY | O_DIRECTORY));
-    if (!dirFd)
-        return std::unexpected(failure("cannot open", rootfs, dir, errno));
+    auto parent = openParentInRoot(rootfs, rel);
+    if (!parent)
+        return std::unexpected(parent.error());
+    const auto& [dirFd, name] = *parent;
     std::string tmp = tempName(name);
     if (::symlinkat(target.c_str(), dirFd.get(), tmp.c_str()) != 0)
         return std::unexpected(failure("cannot create", rootfs, rel, errno));
