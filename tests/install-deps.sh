@@ -8,19 +8,32 @@ packages=(
   cmake make g++ pkg-config
   libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev libfmt-dev nlohmann-json3-dev
   libsqlite3-dev libcli11-dev libcrypt-dev libgtest-dev libgmock-dev
+  # build: bench/ is part of the default build (ZENITH_BUILD_BENCH=ON)
+  libbenchmark-dev
   # run: the nspawn backend
   systemd-container debootstrap btrfs-progs iproute2 util-linux
   # tests: a private bus with polkit, a client we did not write
   dbus-daemon dbus-bin polkitd pkexec python3 python3-dbus python3-gi sqlite3 libglib2.0-bin
+  # tests: zenithctl --host against a private sshd on 127.0.0.1 (see below)
+  openssh-client openssh-server
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(lxc hyperfine libbenchmark-dev)
+  # bench/run.sh: the peers it measures against
+  packages+=(lxc hyperfine)
 fi
 
 if [[ $EUID -ne 0 ]]; then
   echo "install-deps: run as root (apt-get install)" >&2
   exit 1
 fi
+
+# PIDs of running sshd processes (procps may not be installed yet).
+sshd_pids() {
+  local d
+  for d in /proc/[0-9]*; do
+    if [[ $(cat "$d/comm" 2>/dev/null) == sshd ]]; then echo "${d#/proc/}"; fi
+  done | sort
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,7 +43,44 @@ if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  others=() fresh_sshd=
+  for p in "${missing[@]}"; do
+    if [[ $p == openssh-server ]]; then fresh_sshd=1; else others+=("$p"); fi
+  done
+  if ((${#others[@]})); then
+    apt-get install -y -qq --no-install-recommends "${others[@]}"
+  fi
+  if [[ -n $fresh_sshd ]]; then
+    # openssh-server is here only for the bus tests' private sshd (127.0.0.1,
+    # a high port, inside the sandbox). Its postinst would start the system
+    # sshd (invoke-rc.d ssh start; on port 22 with Debian's config), and the
+    # unit would start it again at boot. So: a policy-rc.d that forbids
+    # starting services while this package installs - only if the host has
+    # none (a host policy, e.g. Docker's "exit 101", stays as it is), removed
+    # afterwards - and Debian's own switch /etc/ssh/sshd_not_to_be_run
+    # (honoured by ssh.service and /etc/init.d/ssh), which keeps a host that
+    # had no sshd without one. Remove that file to run a real sshd.
+    own_policy=
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      own_policy=/usr/sbin/policy-rc.d
+      trap 'rm -f "$own_policy"' EXIT
+      printf '#!/bin/sh\n# tests/install-deps.sh: no service starts while openssh-server installs\nexit 101\n' >"$own_policy"
+      chmod 0755 "$own_policy"
+    fi
+    sshd_before=$(sshd_pids)
+    touch /etc/ssh/sshd_not_to_be_run
+    apt-get install -y -qq --no-install-recommends openssh-server
+    if [[ -n $own_policy ]]; then
+      rm -f "$own_policy"
+      trap - EXIT
+    fi
+    sshd_after=$(sshd_pids)
+    if [[ $sshd_after != "$sshd_before" ]]; then
+      echo "install-deps: installing openssh-server started an sshd (pid $(comm -13 <(echo "$sshd_before") <(echo "$sshd_after") | tr '\n' ' ')); stop it: invoke-rc.d ssh stop" >&2
+      exit 1
+    fi
+    echo "install-deps: openssh-server installed for the tests only; /etc/ssh/sshd_not_to_be_run keeps the system sshd from running"
+  fi
 else
   echo "install-deps: all ${#packages[@]} packages present"
 fi

@@ -57,21 +57,33 @@ stop_daemon() {
     daemon_pid=
 }
 
+teardown_btrfs() {
+    if [[ -n $lxcpath && -d $lxcpath ]]; then
+        for c in "$lxcpath"/*/; do
+            if [[ -f $c/config ]]; then
+                # A stopped container (the base) answers with an error: fine.
+                lxc-stop -P "$lxcpath" -n "$(basename "$c")" -k >/dev/null 2>&1 || true
+            fi
+        done
+    fi
+    lxcpath=
+    if [[ -n $btrfs_mnt ]] && mountpoint -q "$btrfs_mnt"; then
+        umount "$btrfs_mnt" || umount -l "$btrfs_mnt"
+    fi
+    btrfs_mnt=
+    # Only the device this run attached.
+    if [[ -n $loop_dev ]]; then
+        losetup -d "$loop_dev"
+    fi
+    loop_dev=
+    rm -f "$work/btrfs.img"
+}
+
 cleanup() {
     local status=$?
     set +e
     stop_daemon
-    if [[ -n $lxcpath && -d $lxcpath ]]; then
-        for c in "$lxcpath"/*/; do
-            [[ -f $c/config ]] && lxc-stop -P "$lxcpath" -n "$(basename "$c")" -k >/dev/null 2>&1
-        done
-    fi
-    if [[ -n $btrfs_mnt ]] && mountpoint -q "$btrfs_mnt"; then
-        umount "$btrfs_mnt" || umount -l "$btrfs_mnt"
-    fi
-    # Only the device this run attached.
-    [[ -n $loop_dev ]] && losetup -d "$loop_dev"
-    rm -f "$work/btrfs.img"
+    teardown_btrfs
     if mountpoint -q /run/lxc; then
         umount /run/lxc
         [[ -n $made_run_lxc ]] && rmdir /run/lxc
@@ -191,7 +203,10 @@ CONFIG
     fi
     "$driver" rss --out "$results" --pid "$daemon_pid" --label after-jobs
     stop_daemon
-    btrfs subvolume delete "$lxcpath/bench-base/rootfs" >/dev/null
+    # Gone before the copy path is measured: btrfs's cleaner deleting the
+    # snapshots would otherwise write to the same disk meanwhile.
+    teardown_btrfs
+    sync
 fi
 
 if wants ext4; then

@@ -3,32 +3,11 @@
 // with its exit codes as the contract for denied and bad input.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
-#include "child_process.h"
 #include "daemon_view.h"
-#include "sandbox_env.h"
+#include "zenithctl_run.h"
 
 namespace zenith::bustest {
 namespace {
-
-using nlohmann::json;
-
-ProgramResult zenithctlAs(const TestUser& user, std::vector<std::string> args)
-{
-    std::vector<std::string> argv = {"setpriv", "--reuid=" + std::to_string(user.uid),
-                                     "--regid=" + std::to_string(user.gid), "--init-groups", ZENITHCTL_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return runProgram(argv, rootUser(), std::chrono::seconds(600));
-}
-
-// The last JSON line: the result (or error) object.
-json lastJson(const std::string& out)
-{
-    auto end = out.find_last_not_of('\n');
-    auto begin = out.rfind('\n', end);
-    return json::parse(out.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin + 1)));
-}
 
 TEST(Zenithctl, AutomationUserCreatesAndDestroys)
 {

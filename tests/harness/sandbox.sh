@@ -84,6 +84,8 @@ chmod 0755 "$sandbox"
 export ZENITH_SANDBOX=$sandbox
 mkdir -p "$sandbox"/{run,logs,etc,bus/system.d,polkit/actions,polkit/rules.d,polkit/etc-rules.d}
 command_pid=
+made_run_sshd=
+made_run_dbus=
 
 teardown() {
     local status=$?
@@ -108,10 +110,12 @@ teardown() {
         umount -l "$m"
     done
     for m in /etc/passwd /etc/group /usr/share/polkit-1/actions /usr/share/polkit-1/rules.d \
-        /etc/polkit-1/rules.d /run/systemd; do
+        /etc/polkit-1/rules.d /run/systemd /run/dbus; do
         umount -l "$m" 2>/dev/null
     done
     rm -rf --one-file-system "$sandbox"
+    [[ -n $made_run_sshd ]] && rmdir /run/sshd
+    [[ -n $made_run_dbus ]] && rmdir /run/dbus
     exit "$status"
 }
 trap teardown EXIT
@@ -129,15 +133,20 @@ for id in $automation_gid $auto_uid $outsider_uid; do
 done
 cp /etc/passwd "$sandbox/etc/passwd"
 cp /etc/group "$sandbox/etc/group"
+# Homes and a shell: the remote-host tests log them in over SSH (a private
+# sshd on 127.0.0.1), the way a hosting panel logs in its automation user.
 cat >>"$sandbox/etc/passwd" <<EOF
-zenith-auto:x:$auto_uid:$automation_gid:Zenith automation (test):/nonexistent:/usr/sbin/nologin
-zenith-outsider:x:$outsider_uid:$outsider_gid:Zenith outsider (test):/nonexistent:/usr/sbin/nologin
+zenith-auto:x:$auto_uid:$automation_gid:Zenith automation (test):$sandbox/home/zenith-auto:/bin/sh
+zenith-outsider:x:$outsider_uid:$outsider_gid:Zenith outsider (test):$sandbox/home/zenith-outsider:/bin/sh
 EOF
 cat >>"$sandbox/etc/group" <<EOF
 zenith-automation:x:$automation_gid:zenith-auto
 zenith-outsider:x:$outsider_gid:
 EOF
 chmod 0644 "$sandbox/etc/passwd" "$sandbox/etc/group"
+mkdir -p "$sandbox/home"
+install -d -m 0700 -o "$auto_uid" -g "$automation_gid" "$sandbox/home/zenith-auto"
+install -d -m 0700 -o "$outsider_uid" -g "$outsider_gid" "$sandbox/home/zenith-outsider"
 mount --bind "$sandbox/etc/passwd" /etc/passwd
 mount --bind "$sandbox/etc/group" /etc/group
 
@@ -145,6 +154,13 @@ mount --bind "$sandbox/etc/group" /etc/group
 # --register=no; keep that inside the sandbox too.
 if [[ -d /run/systemd ]]; then
     mount -t tmpfs -o mode=0755 zenith-sandbox /run/systemd
+fi
+
+# sshd insists on its privilege-separation dir (compiled in: /run/sshd). A
+# host without a system sshd has none; make it for the run and take it away.
+if [[ ! -e /run/sshd ]]; then
+    mkdir -m 0755 /run/sshd
+    made_run_sshd=1
 fi
 
 # polkit sees the project's own actions and rules, and nothing of the host's,
@@ -166,6 +182,16 @@ unset DBUS_SESSION_BUS_ADDRESS
 dbus-daemon --config-file="$sandbox/bus/system-bus.conf" --nofork --nopidfile --nosyslog >"$sandbox/logs/dbus-daemon.log" 2>&1 </dev/null &
 echo $! >"$sandbox/run/dbus-daemon.pid"
 zenith_wait_for_name org.freedesktop.DBus "$(<"$sandbox/run/dbus-daemon.pid")" 10 "$sandbox/logs/dbus-daemon.log"
+# Programs that know only the standard socket path (systemd-stdio-bridge,
+# which `zenithctl --host` runs on the far side of SSH) must find this bus
+# there too, never the host's: the private bus's dir over /run/dbus, in this
+# mount namespace only. A host without a system bus has no /run/dbus; it is
+# made for the run and taken away.
+if [[ ! -e /run/dbus ]]; then
+    mkdir -m 0755 /run/dbus
+    made_run_dbus=1
+fi
+mount --bind "$sandbox/bus" /run/dbus
 
 zenith_start_polkitd
 
