@@ -38,6 +38,7 @@ struct Globals {
 struct Secrets {
     bool passwordStdin = false;
     std::string passwordFile;
+    std::string passwordHashFile;
     std::string wireguardFile;
 };
 
@@ -64,8 +65,13 @@ void addSecretOptions(CLI::App& cmd, Secrets& s)
 {
     auto* stdinOpt = cmd.add_flag("--password-stdin", s.passwordStdin,
                                   "Read the root password from stdin (never give it as an argument)");
-    cmd.add_option("--password-file", s.passwordFile, "Read the root password from the first line of FILE")
-        ->excludes(stdinOpt);
+    auto* fileOpt = cmd.add_option("--password-file", s.passwordFile, "Read the root password from the first line of FILE")
+                        ->excludes(stdinOpt);
+    // A crypt hash can be cracked offline: it stays out of argv too.
+    cmd.add_option("--password-hash-file", s.passwordHashFile,
+                   "Read the root password as a crypt(3) hash from the first line of FILE")
+        ->excludes(stdinOpt)
+        ->excludes(fileOpt);
     cmd.add_option("--wireguard-config-file", s.wireguardFile, "WireGuard config (holds a private key) from FILE");
 }
 
@@ -80,6 +86,12 @@ Result<Spec> specFrom(const MachineArgs& a)
         if (!pw)
             return std::unexpected(pw.error());
         spec->setPassword(std::move(*pw));
+    }
+    if (!a.secrets.passwordHashFile.empty()) {
+        auto hash = readSecretFile(a.secrets.passwordHashFile, "password_hash", false);
+        if (!hash)
+            return std::unexpected(hash.error());
+        spec->setPasswordHash(std::move(*hash));
     }
     if (!a.secrets.wireguardFile.empty()) {
         auto wg = readSecretFile(a.secrets.wireguardFile, "wireguard_config", true);
@@ -150,6 +162,18 @@ private:
     Output& out_;
     std::optional<Client> client_;
 };
+
+bool wantsJson(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--")
+            return false;
+        if (arg == "--json")
+            return true;
+    }
+    return false;
+}
 
 std::string joined(const std::vector<std::string>& items)
 {
@@ -243,6 +267,11 @@ int run(int argc, char** argv)
             return 0;
         }
         app.exit(e);
+        // A panel that asked for JSON reads stdout only: the usage error
+        // reaches it as an error event too (--json may stand after the
+        // mistake, where the parser never got to it).
+        if (g.json || wantsJson(argc, argv))
+            std::cout << errorEvent(makeError(ErrorKind::InvalidArgs, e.what())).dump() << '\n';
         return toInt(ExitCode::BadInput);
     }
 

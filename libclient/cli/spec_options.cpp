@@ -129,7 +129,6 @@ void addSpecOptions(CLI::App& cmd, SpecOptions& o)
     cmd.add_option("--release", o.release, "Release, e.g. bookworm, bullseye");
     cmd.add_option("--arch", o.arch, "Architecture (amd64, arm64); default: the host's");
     cmd.add_option("--template", o.templateName, "Create from this template instead of a base image");
-    cmd.add_option("--password-hash", o.passwordHash, "Root password as a crypt(3) hash");
     cmd.add_option("--ssh-key", o.sshKeys, "Authorized SSH public key, or a file of them (repeatable)")->allow_extra_args(false);
     cmd.add_option("--cpu", o.cpu, "CPU quota in percent, 100 = one core");
     cmd.add_option("--memory", o.memory, "Memory limit, e.g. 512M, 8G");
@@ -176,10 +175,11 @@ Result<SpecValue> parseSpecValue(std::string_view key, std::string_view text)
             known += (known.empty() ? "" : ", ") + k;
         return invalid(fmt::format("unknown spec key '{}' (known: {})", key, known));
     }
-    if (zenith::client::isSecretSpecKey(key))
+    if (zenith::client::isSecretSpecKey(key) || key == "password_hash")
         return invalid(fmt::format("{}: not accepted on the command line, where every user can read it; use {}", key,
-                                   key == "password" ? "--password-stdin or --password-file"
-                                                     : "--wireguard-config-file"));
+                                   key == "password"        ? "--password-stdin or --password-file"
+                                   : key == "password_hash" ? "--password-hash-file"
+                                                            : "--wireguard-config-file"));
     switch (*type) {
     case SpecType::String: return SpecValue(std::string(text));
     case SpecType::Bool: return toSpecValue(parseBool(text, key));
@@ -213,7 +213,6 @@ Result<Spec> buildSpec(const SpecOptions& o)
     if (o.release) spec.setRelease(*o.release);
     if (o.arch) spec.setArch(*o.arch);
     if (o.templateName) spec.setTemplate(*o.templateName);
-    if (o.passwordHash) spec.setPasswordHash(*o.passwordHash);
     if (o.bridge) spec.setBridge(*o.bridge);
     if (o.ipv4) spec.setIpv4(*o.ipv4);
     if (o.gateway) spec.setGateway(*o.gateway);

@@ -18,7 +18,7 @@ class App;
 namespace zenithctl {
 
 struct SpecOptions {
-    std::optional<std::string> distro, release, arch, templateName, passwordHash, bridge, ipv4, gateway;
+    std::optional<std::string> distro, release, arch, templateName, bridge, ipv4, gateway;
     std::optional<std::string> cpu, memory, disk, swap;
     std::optional<uint32_t> cores;
     std::vector<std::string> sshKeys;  // a key, or a file of keys

@@ -22,15 +22,15 @@ _zenithctl()
 
     local commands="create clone destroy start stop template list show jobs cancel images"
     local global="--help --version --json --no-wait -q --quiet --no-ask-password -H --host --address --timeout"
-    local spec="--distro --release --arch --template --password-stdin --password-file --password-hash
+    local spec="--distro --release --arch --template --password-stdin --password-file --password-hash-file
                 --ssh-key --cpu --memory --disk --swap --cores --bridge --ipv4 --gateway --dns --set
                 --wireguard-config-file --no-start --dry-run"
-    local keys="distro release arch template password_hash ssh ssh_authorized_keys cpu_quota memory_max
+    local keys="distro release arch template ssh ssh_authorized_keys cpu_quota memory_max
                 disk_max swap_max cores bridge ipv4 gateway dns ipv6_mode ipv6 tunnel ports node vmid
                 storage iso os_type bios virtio_iso"
 
     case $prev in
-        --password-file|--wireguard-config-file|--ssh-key)
+        --password-file|--password-hash-file|--wireguard-config-file|--ssh-key)
             _filedir
             return ;;
         --backend)
@@ -49,7 +49,7 @@ _zenithctl()
             compopt -o nospace
             COMPREPLY=($(compgen -S = -W "$keys" -- "$cur"))
             return ;;
-        -H|--host|--address|--timeout|--password-hash|--cpu|--memory|--disk|--swap|--cores|--bridge|--ipv4|--gateway|--dns)
+        -H|--host|--address|--timeout|--cpu|--memory|--disk|--swap|--cores|--bridge|--ipv4|--gateway|--dns)
             return ;;
     esac
 

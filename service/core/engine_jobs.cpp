@@ -47,6 +47,8 @@ void Engine::Impl::runJob(std::shared_ptr<JobEntry> e)
     JobCtx ctx(*this, e);
     Result<void> result = d ? work(e, *d, ctx)
                             : Result<void>(fail(ErrorCode::BackendUnavailable, "backend is gone"));
+    // The job is kept for ListJobs after this; its credentials are not.
+    dropCredentials(e->request.spec);
     finishJob(e, result);
 }
 

@@ -1,8 +1,6 @@
 // Start-up after a restart or a crash: machines come back with their true
 // state, interrupted jobs are recorded as failed, half-made machines are
 // rolled back.
-#include <set>
-
 #include "core/engine_impl.h"
 
 namespace zenith::core {
@@ -21,7 +19,6 @@ Result<void> Engine::recover()
     impl_->nextJobId = *maxId + 1;
 
     // Jobs that were running when the daemon died: recorded as failed.
-    std::set<std::string> interruptedMachines;
     std::vector<JobSnapshot> history;
     for (auto& j : *jobs) {
         if (!isFinished(j.state)) {
@@ -32,7 +29,6 @@ Result<void> Engine::recover()
             j.cancelable = false;
             j.finishedUsec = nowUsec();
             impl_->persistJob(j);
-            interruptedMachines.insert(j.machine);
             log::warning({.uid = j.startedByUid, .machine = j.machine, .job = j.id},
                          "job {} ({}) was interrupted by a daemon restart; marked failed", j.id,
                          toString(j.operation));
@@ -51,7 +47,15 @@ Result<void> Engine::recover()
             log::warning({.machine = m.name}, "rolled back half-made machine {}", m.name);
             continue;
         }
-        if (d) {
+        if (d && m.state == MachineState::Destroying) {
+            // Deletion stopped half-way: whatever is left is no machine one
+            // could start. It stays listed as failed until a destroy (which
+            // a failed machine accepts) finishes the job.
+            m.state = MachineState::Failed;
+            impl_->persistMachine(m);
+            log::warning({.machine = m.name}, "destroy of {} was interrupted; marked failed, destroy it again",
+                         m.name);
+        } else if (d) {
             MachineState truth = d->probe(m);
             if (truth != m.state) {
                 m.state = truth;

@@ -1,5 +1,7 @@
 #include "core/spec.h"
 
+#include <string.h>  // explicit_bzero
+
 #include <array>
 #include <set>
 #include <utility>
@@ -535,6 +537,16 @@ bool isSpecKey(std::string_view key)
 Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits)
 {
     return parse(raw, &limits);
+}
+
+void dropCredentials(MachineSpec& spec)
+{
+    spec.password.reset();  // a Secret wipes its memory
+    if (spec.passwordHash) {
+        explicit_bzero(spec.passwordHash->data(), spec.passwordHash->size());
+        spec.passwordHash.reset();
+    }
+    spec.wireguardConfig.reset();
 }
 
 MachineSpec mergeSpec(const MachineSpec& base, const MachineSpec& o)

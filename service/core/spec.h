@@ -62,6 +62,10 @@ Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits);
 // as unknown before it looks at the value's type.
 bool isSpecKey(std::string_view key);
 
+// Wipes the credentials (password, password_hash, wireguard_config) once a
+// job no longer needs them, so a finished job kept for ListJobs holds none.
+void dropCredentials(MachineSpec& spec);
+
 // Applies clone overrides on top of a source machine's spec.
 MachineSpec mergeSpec(const MachineSpec& base, const MachineSpec& overrides);
 

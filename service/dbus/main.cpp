@@ -67,6 +67,28 @@ core::Result<void> ensureDir(const std::string& path, mode_t mode, bool forceMod
     return {};
 }
 
+constexpr const char* kSystemdMachinesDir = "/var/lib/machines";
+constexpr const char* kSystemdTrustedSettingsDir = "/etc/systemd/nspawn";
+
+// systemd runs the machines when it is PID 1 and present on the bus this
+// daemon serves. A private bus (tests, a sandbox) has no systemd on it even
+// on a systemd host: there the daemon supervises systemd-nspawn itself.
+bool systemdManagesUnits(sdbus::IConnection& connection)
+{
+    if (sd_booted() <= 0)
+        return false;
+    try {
+        auto bus = sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+        bool owned = false;
+        bus->callMethod("NameHasOwner").onInterface("org.freedesktop.DBus").withArguments(
+            std::string("org.freedesktop.systemd1")).storeResultsTo(owned);
+        return owned;
+    } catch (const sdbus::Error& e) {
+        log::warning({}, "cannot ask the bus whether systemd is on it ({}); supervising machines", e.getMessage());
+        return false;
+    }
+}
+
 int serve(const Options& opt)
 {
     auto config = core::loadConfig(opt.config);
@@ -100,15 +122,35 @@ int serve(const Options& opt)
         return failStart(r.error().message);
     dbus::EventLoop& ev = **loop;
 
-    std::shared_ptr<drivers::nspawn::MachineRunner> runner;
-    if (sd_booted() > 0)
-        runner = std::make_shared<dbus::SystemdUnitRunner>(*connection, ev);
-    else
-        runner = drivers::nspawn::makeSupervisedRunner(opt.stateDir);
-
     drivers::nspawn::NspawnOptions nspawn;
     nspawn.stateDir = opt.stateDir;
     nspawn.machinesDir = opt.machinesDir;
+    std::shared_ptr<drivers::nspawn::MachineRunner> runner;
+    const bool systemdUnits = systemdManagesUnits(*connection);
+    if (systemdUnits) {
+        // systemd-nspawn@NAME.service finds NAME in /var/lib/machines only,
+        // and trusts privileged settings (Bridge=, Port=) only from
+        // /etc/systemd/nspawn.
+        if (std::filesystem::weakly_canonical(opt.machinesDir) != kSystemdMachinesDir)
+            return failStart(fmt::format("--machines-dir {}: on a systemd host machines run as "
+                                         "systemd-nspawn@NAME.service, which looks for them in {} only",
+                                         opt.machinesDir, kSystemdMachinesDir));
+        nspawn.settingsDir = kSystemdTrustedSettingsDir;
+        if (auto r = ensureDir(nspawn.settingsDir, 0755, false); !r)
+            return failStart(r.error().message);
+        std::unique_ptr<sdbus::IConnection> own;
+        try {
+            own = sdbus::createSystemBusConnection();
+        } catch (const sdbus::Error& e) {
+            return failStart(fmt::format("cannot open a connection for systemd: {}", e.getMessage()));
+        }
+        auto units = dbus::SystemdUnitRunner::create(std::move(own));
+        if (!units)
+            return failStart(units.error().message);
+        runner = std::move(*units);
+    } else {
+        runner = drivers::nspawn::makeSupervisedRunner(opt.stateDir);
+    }
     nspawn.debianMirror = config->debianMirror;
     nspawn.ubuntuMirror = config->ubuntuMirror;
     nspawn.ubuntuPortsMirror = config->ubuntuPortsMirror;
@@ -133,7 +175,7 @@ int serve(const Options& opt)
 
     const auto machines = engine->machines().size();
     log::info({}, "zenith-provisionerd {} serving {} ({} machines, runner: {})", ZENITH_VERSION, kBusName, machines,
-              sd_booted() > 0 ? "systemd units" : "supervised");
+              systemdUnits ? "systemd units" : "supervised");
     if (int r = sd_notifyf(0, "READY=1\nSTATUS=Serving %s (%zu machines)", kBusName, machines); r < 0)
         log::warning({}, "cannot notify the service manager: {}", std::strerror(-r));
 

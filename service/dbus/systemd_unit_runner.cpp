@@ -40,9 +40,40 @@ std::string machineOfNspawnUnit(const std::string& unit)
     return unit.substr(kUnitPrefix.size(), unit.size() - kUnitPrefix.size() - kUnitSuffix.size());
 }
 
-SystemdUnitRunner::SystemdUnitRunner(sdbus::IConnection& connection, EventLoop& loop)
-    : connection_(connection), loop_(loop), systemd_(sdbus::createProxy(connection, kSystemd, "/org/freedesktop/systemd1"))
+std::vector<sdbus::Struct<std::string, sdbus::Variant>> nspawnUnitLimits(const drivers::nspawn::RunTarget& t)
 {
+    constexpr uint64_t kInfinity = UINT64_MAX;
+    // CPUQuota=100% is one CPU second per second.
+    const uint64_t cpu = t.cpuQuota ? uint64_t(t.cpuQuota) * 10000 : kInfinity;
+    const uint64_t memory = t.memoryMax ? t.memoryMax : kInfinity;
+    return {sdbus::Struct<std::string, sdbus::Variant>{"CPUQuotaPerSecUSec", sdbus::Variant(cpu)},
+            sdbus::Struct<std::string, sdbus::Variant>{"MemoryMax", sdbus::Variant(memory)}};
+}
+
+core::Result<std::shared_ptr<SystemdUnitRunner>> SystemdUnitRunner::create(std::unique_ptr<sdbus::IConnection> connection)
+{
+    auto loop = EventLoop::create();
+    if (!loop)
+        return std::unexpected(loop.error());
+    if (auto r = (*loop)->attach(*connection); !r)
+        return std::unexpected(r.error());
+    std::shared_ptr<SystemdUnitRunner> runner;
+    try {
+        runner.reset(new SystemdUnitRunner(std::move(connection), std::move(*loop)));
+    } catch (const sdbus::Error& e) {
+        return busFailure("cannot watch systemd's units", e);
+    }
+    // From here on only the runner's thread touches the connection.
+    runner->thread_ = std::thread([r = runner.get()] { r->loop_->run(); });
+    return runner;
+}
+
+SystemdUnitRunner::SystemdUnitRunner(std::unique_ptr<sdbus::IConnection> connection, std::unique_ptr<EventLoop> loop)
+    : connection_(std::move(connection)),
+      loop_(std::move(loop)),
+      systemd_(sdbus::createProxy(*connection_, kSystemd, "/org/freedesktop/systemd1"))
+{
+    auto& conn = *connection_;
     systemd_->registerSignalHandler(kManagerIface, "JobRemoved", [this](sdbus::Signal& s) {
         uint32_t id = 0;
         sdbus::ObjectPath job;
@@ -55,7 +86,7 @@ SystemdUnitRunner::SystemdUnitRunner(sdbus::IConnection& connection, EventLoop& 
         onJobRemoved(job, unit, result);
     });
     systemd_->finishRegistration();
-    unitChanges_ = connection.addMatch(
+    unitChanges_ = conn.addMatch(
         fmt::format("type='signal',sender='{}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
                     "path_namespace='/org/freedesktop/systemd1/unit',arg0='{}'",
                     kSystemd, kUnitIface),
@@ -76,7 +107,21 @@ SystemdUnitRunner::SystemdUnitRunner(sdbus::IConnection& connection, EventLoop& 
     });
 }
 
-SystemdUnitRunner::~SystemdUnitRunner() = default;
+SystemdUnitRunner::~SystemdUnitRunner()
+{
+    if (thread_.joinable()) {
+        // Refused only when the loop has already ended on its own.
+        loop_->post([this] { loop_->exit(0); });
+        thread_.join();
+    }
+    // The loop no longer runs: the bus objects can go, the connection last.
+    systemd_.reset();
+    unitChanges_.reset();
+    waiting_.clear();
+    loop_.reset();
+    connection_.reset();
+}
+
 
 void SystemdUnitRunner::setExitListener(std::function<void(const std::string&)> listener)
 {
@@ -121,7 +166,23 @@ void SystemdUnitRunner::onJobRemoved(const std::string& jobPath, const std::stri
         done(core::fail(core::ErrorCode::BackendFailed, fmt::format("{} job for {} ended '{}'", "systemd", unit, result)));
 }
 
-void SystemdUnitRunner::runUnitJob(const std::string& method, const std::string& unit, JobDone done)
+void SystemdUnitRunner::runUnitJob(const std::string& method, const std::string& unit,
+                                   std::vector<sdbus::Struct<std::string, sdbus::Variant>> limits, JobDone done)
+{
+    if (limits.empty())
+        return callUnitMethod(method, unit, std::move(done));
+    // Runtime properties (under /run): the limits are the registry's, set
+    // anew before every start, never persisted in /etc behind our back.
+    auto set = systemd_->createMethodCall(kManagerIface, "SetUnitProperties");
+    set << unit << true << limits;
+    systemd_->callMethod(set, [this, method, unit, done](sdbus::MethodReply&, const sdbus::Error* error) {
+        if (error)
+            return done(busFailure(fmt::format("SetUnitProperties {}", unit), *error));
+        callUnitMethod(method, unit, done);
+    });
+}
+
+void SystemdUnitRunner::callUnitMethod(const std::string& method, const std::string& unit, JobDone done)
 {
     auto call = systemd_->createMethodCall(kManagerIface, method);
     call << unit << std::string("replace");
@@ -145,23 +206,25 @@ void SystemdUnitRunner::runUnitJob(const std::string& method, const std::string&
     });
 }
 
-core::Result<void> SystemdUnitRunner::unitJob(const std::string& method, const std::string& machine,
+core::Result<void> SystemdUnitRunner::unitJob(const std::string& method, const drivers::nspawn::RunTarget& t,
                                               std::stop_token cancel, std::chrono::seconds timeout)
 {
-    const std::string unit = nspawnUnitName(machine);
-    log::info({.machine = machine}, "{} {}", method, unit);
+    const std::string unit = nspawnUnitName(t.name);
+    auto limits = method == "StartUnit" ? nspawnUnitLimits(t) : decltype(nspawnUnitLimits(t)){};
+    log::info({.machine = t.name}, "{} {}", method, unit);
     return LoopCall<void>::run(
-        loop_, [this, method, unit](LoopCall<void>::Answer answer) { runUnitJob(method, unit, answer); },
+        *loop_,
+        [this, method, unit, limits](LoopCall<void>::Answer answer) { runUnitJob(method, unit, limits, answer); },
         std::chrono::duration_cast<std::chrono::milliseconds>(timeout), cancel);
 }
 
 core::Result<void> SystemdUnitRunner::start(const drivers::nspawn::RunTarget& t, std::stop_token cancel,
                                             std::chrono::seconds timeout)
 {
-    auto r = unitJob("StartUnit", t.name, cancel, timeout);
+    auto r = unitJob("StartUnit", t, cancel, timeout);
     if (!r && r.error().code == core::ErrorCode::Cancelled) {
         // Leave nothing half-started behind a cancelled start.
-        (void)unitJob("StopUnit", t.name, {}, timeout);
+        (void)unitJob("StopUnit", t, {}, timeout);
     }
     return r;
 }
@@ -170,14 +233,14 @@ core::Result<void> SystemdUnitRunner::stop(const drivers::nspawn::RunTarget& t, 
 {
     // The unit's own TimeoutStopSec turns a poweroff that hangs into a kill;
     // allow for it on top of ours.
-    return unitJob("StopUnit", t.name, {}, timeout + std::chrono::seconds(30));
+    return unitJob("StopUnit", t, {}, timeout + std::chrono::seconds(30));
 }
 
 bool SystemdUnitRunner::isRunning(const drivers::nspawn::RunTarget& t)
 {
     const std::string unit = nspawnUnitName(t.name);
     auto state = LoopCall<std::string>::run(
-        loop_,
+        *loop_,
         [this, unit](LoopCall<std::string>::Answer answer) {
             // One call on the manager object; a unit never loaded is
             // reported "inactive", not as an error.
@@ -206,16 +269,16 @@ int SystemdUnitRunner::leaderPid(const drivers::nspawn::RunTarget& t)
     // The unit's MainPID is systemd-nspawn itself; the container's init is
     // what machined records as the machine's Leader.
     auto pid = LoopCall<uint32_t>::run(
-        loop_,
+        *loop_,
         [this, name = t.name](LoopCall<uint32_t>::Answer answer) {
             auto path = "/org/freedesktop/machine1/machine/" + core::busLabelEscape(name);
-            std::shared_ptr<sdbus::IProxy> machine = sdbus::createProxy(connection_, "org.freedesktop.machine1", path);
+            std::shared_ptr<sdbus::IProxy> machine = sdbus::createProxy(*connection_, "org.freedesktop.machine1", path);
             auto get = machine->createMethodCall("org.freedesktop.DBus.Properties", "Get");
             get << std::string("org.freedesktop.machine1.Machine") << std::string("Leader");
             machine->callMethod(get, [this, machine, answer](sdbus::MethodReply& reply, const sdbus::Error* error) mutable {
                 // A proxy must not die inside its own callback: let a later
                 // loop turn release it.
-                loop_.post([keep = std::move(machine)] {});
+                loop_->post([keep = std::move(machine)] {});
                 if (error)
                     return answer(busFailure("Leader", *error));
                 try {

@@ -39,6 +39,18 @@ std::vector<BadCreate> badCreates()
         {"unknown backend", "bad-backend", "vmware", bookworm({}), 2, "backend"},
         {"unknown release", "bad-release", "nspawn",
          {{"release", sdbus::Variant(std::string("potato-99"))}}, 2, "release"},
+        {"name longer than 63", "a" + std::string(63, 'b'), "nspawn", bookworm({}), 2, "name"},
+        {"name with a dot", "web.1", "nspawn", bookworm({}), 2, "name"},
+        {"unknown distro", "bad-distro", "nspawn", bookworm({{"distro", sdbus::Variant(std::string("gentoo"))}}), 2,
+         "distro"},
+        {"disk above range", "bad-disk", "nspawn", bookworm({{"disk_max", sdbus::Variant(uint64_t{1} << 40)}}), 2,
+         "disk_max"},
+        {"cpu below range", "bad-cpu-low", "nspawn", bookworm({{"cpu_quota", sdbus::Variant(uint32_t{10})}}), 2,
+         "cpu_quota"},
+        {"wrong element type", "bad-dns", "nspawn", bookworm({{"dns", sdbus::Variant(std::string("10.0.0.1"))}}), 2,
+         "dns"},
+        {"unknown key of another type", "bad-key-u", "nspawn", bookworm({{"colour", sdbus::Variant(uint32_t{3})}}), 2,
+         "colour"},
     };
 }
 
@@ -72,6 +84,38 @@ TEST(BadInput, LibclientKeepsTheDaemonsErrorName)
     EXPECT_EQ(made.error().name, kInvalidArgs);
     EXPECT_NE(made.error().message.find("memory_max"), std::string::npos) << made.error().message;
     EXPECT_FALSE(machineOnBus("bad-mem-lib"));
+}
+
+TEST(BadInput, CloneAndDestroyAreCheckedToo)
+{
+    auto c = connectClient();
+    auto jobsBefore = jobIds();
+    auto machinesBefore = machineNames();
+
+    auto badName = c.clone("no-such-source", "Bad_Clone", client::Spec{}, client::kFlagNoStart);
+    ASSERT_FALSE(badName.has_value());
+    EXPECT_EQ(badName.error().name, kInvalidArgs) << badName.error().message;
+
+    client::Spec tooMuch;
+    tooMuch.setMemoryMax(64ull << 30);
+    auto badOverride = c.clone("no-such-source", "fine-clone", tooMuch, client::kFlagNoStart);
+    ASSERT_FALSE(badOverride.has_value());
+    EXPECT_EQ(badOverride.error().name, kInvalidArgs) << badOverride.error().message;
+    EXPECT_NE(badOverride.error().message.find("memory_max"), std::string::npos) << badOverride.error().message;
+
+    auto badFlags = c.destroy("no-such-machine", 1u << 9);
+    ASSERT_FALSE(badFlags.has_value());
+    EXPECT_EQ(badFlags.error().name, kInvalidArgs);
+    EXPECT_NE(badFlags.error().message.find("flags"), std::string::npos) << badFlags.error().message;
+
+    auto missing = c.destroy("no-such-machine", 0);
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().kind, client::ErrorKind::NoSuchMachine) << missing.error().message;
+
+    EXPECT_EQ(jobIds(), jobsBefore);
+    EXPECT_EQ(machineNames(), machinesBefore);
+    EXPECT_FALSE(rootfsExists("Bad_Clone"));
+    EXPECT_FALSE(rootfsExists("fine-clone"));
 }
 
 TEST(DryRun, RootIsAuthorizedAndNothingIsMade)

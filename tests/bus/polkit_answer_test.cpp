@@ -36,6 +36,36 @@ TEST(PolkitAnswer, PasswordNeededIsInteractiveAuthorizationRequired)
     EXPECT_EQ(machineState(name), "stopped");
 }
 
+TEST(PolkitAnswer, InteractionAllowedIsPassedToPolkit)
+{
+    // With ALLOW_INTERACTIVE_AUTHORIZATION polkit is asked to authenticate
+    // the caller; here no authentication agent is registered, so it says no
+    // at once: AccessDenied (the caller allowed a prompt; there was none to
+    // give), not InteractiveAuthorizationRequired, and nothing happens.
+    const std::string name = "template-src-i";
+    MachineCleanup cleanup(name);
+    ASSERT_EQ(createStoppedAsRoot(name), "done");
+    auto jobsBefore = jobIds();
+
+    std::string answer = runAs(
+        outsiderUser(),
+        [&] {
+            client::ConnectOptions options;
+            options.allowInteractiveAuthorization = true;
+            options.callTimeout = std::chrono::seconds(20);
+            auto c = client::Client::connect(options);
+            if (!c)
+                return callErrorText(c.error());
+            auto job = c->makeTemplate(name);
+            return job ? std::string("accepted") : callErrorText(job.error());
+        },
+        std::chrono::seconds(60));
+
+    EXPECT_EQ(answer, kAccessDenied);
+    EXPECT_EQ(jobIds(), jobsBefore);
+    EXPECT_EQ(machineState(name), "stopped");
+}
+
 // Restarts polkitd even when the test fails half way.
 class PolkitdStopped {
 public:

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "drivers/nspawn/mount_table.h"
 #include "drivers/nspawn/nspawn_driver.h"
 #include "drivers/nspawn/rootfs_clone.h"
 #include "drivers/nspawn/supervised_runner.h"
@@ -207,6 +208,26 @@ TEST_F(NspawnE2E, A_CancelDuringDebootstrapLeavesNothing)
     auto images = env_->driver->images();
     ASSERT_TRUE(images);
     EXPECT_TRUE(images->empty());
+}
+
+TEST_F(NspawnE2E, A2_CancelWhileDebootstrapHasMountsLeavesNothing)
+{
+    // debootstrap's second stage mounts /proc and /sys in its target; a
+    // cancel then must not leave the build dir behind for want of an unmount.
+    const std::string images = (fs::path(env_->options.stateDir) / "images").string();
+    bool sawMounts = false;
+    RecordingJobContext ctx;
+    ctx.cancelWhen = [&](double, const std::string& step) {
+        sawMounts = step == "base-image" && !mountPointsBelow(slurp("/proc/self/mountinfo"), images).empty();
+        return sawMounts;
+    };
+    auto r = create("e2e-cancel-late", {}, true, ctx);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(sawMounts) << "debootstrap never mounted anything in its target";
+    EXPECT_EQ(r.error().code, ErrorCode::Cancelled) << r.error().message;
+    EXPECT_EQ(mountPointsBelow(slurp("/proc/self/mountinfo"), images), std::vector<std::string>{});
+    EXPECT_EQ(env_->remainsOf("e2e-cancel-late"), std::vector<std::string>{});
+    EXPECT_EQ(env_->tempDirs(), std::vector<std::string>{});
 }
 
 TEST_F(NspawnE2E, B_CreateBuildsTheImageAndBootsTheMachine)

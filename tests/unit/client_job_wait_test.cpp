@@ -23,6 +23,7 @@
 #include "zenith/client/client.h"
 #include "zenith/glue/job_adaptor.h"
 #include "zenith/glue/manager_adaptor.h"
+#include "private_bus.h"
 
 extern char** environ;
 
@@ -34,52 +35,6 @@ using zenith::client::ConnectOptions;
 using zenith::client::ErrorKind;
 using zenith::client::JobOutcome;
 using zenith::client::JobProgress;
-
-// A dbus-daemon of our own (session config, socket in a temp dir), ended by PID.
-class PrivateBus {
-public:
-    PrivateBus()
-    {
-        char dirTemplate[] = "/tmp/zenith-client-test-XXXXXX";
-        dir_ = mkdtemp(dirTemplate);
-        int fds[2];
-        if (pipe(fds) != 0)
-            throw std::runtime_error("pipe");
-        std::string printAddress = "--print-address=" + std::to_string(fds[1]);
-        std::string listen = "--address=unix:path=" + dir_ + "/bus";
-        const char* argv[] = {"dbus-daemon", "--session", "--nofork", "--nosyslog", printAddress.c_str(),
-                              listen.c_str(), nullptr};
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addclose(&actions, fds[0]);
-        // Its "cannot raise fd limit" chatter is noise in an unprivileged run.
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-        if (posix_spawnp(&pid_, "dbus-daemon", &actions, nullptr, const_cast<char**>(argv), environ) != 0)
-            throw std::runtime_error("cannot start dbus-daemon");
-        posix_spawn_file_actions_destroy(&actions);
-        close(fds[1]);
-        char buffer[512];
-        ssize_t n = read(fds[0], buffer, sizeof buffer - 1);
-        close(fds[0]);
-        if (n <= 0)
-            throw std::runtime_error("dbus-daemon printed no address");
-        address_.assign(buffer, static_cast<size_t>(n));
-        while (!address_.empty() && address_.back() == '\n')
-            address_.pop_back();
-    }
-    ~PrivateBus()
-    {
-        kill(pid_, SIGTERM);
-        waitpid(pid_, nullptr, 0);
-        unlink((dir_ + "/bus").c_str());
-        rmdir(dir_.c_str());
-    }
-    const std::string& address() const { return address_; }
-
-private:
-    pid_t pid_ = -1;
-    std::string dir_, address_;
-};
 
 bool allowsInteractive(const sdbus::Message* message);
 
@@ -275,7 +230,7 @@ protected:
         return std::move(*client);
     }
 
-    PrivateBus bus_;
+    zenith::testing::PrivateBus bus_;
     std::unique_ptr<sdbus::IConnection> server_;
     std::unique_ptr<FakeManager> manager_;
 };

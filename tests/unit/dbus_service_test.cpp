@@ -190,6 +190,17 @@ protected:
                     std::string result;
                     m >> id >> p >> result;
                     s.strings = {p, result};
+                } else if (s.member == "PropertiesChanged") {
+                    // strings: interface, then each changed name (State also as State=VALUE).
+                    std::string iface;
+                    std::map<std::string, sdbus::Variant> changed;
+                    m >> iface >> changed;
+                    s.strings = {iface};
+                    for (auto& [name, value] : changed) {
+                        s.strings.push_back(name);
+                        if (name == "State")
+                            s.strings.push_back("State=" + value.get<std::string>());
+                    }
                 } else if (s.member == "JobNew" || s.member == "InterfacesAdded" ||
                            s.member == "InterfacesRemoved") {
                     if (s.member == "JobNew") {
@@ -433,6 +444,19 @@ TEST_F(DbusServiceTest, CreateRunsAJobWithRateLimitedProgressAndAMachineObject)
     ASSERT_TRUE(record);
     EXPECT_EQ(property<std::string>(machinePath, kMachine, "State"), std::string(core::toString(record->state)));
     EXPECT_EQ(property<std::vector<std::string>>(machinePath, kMachine, "Addresses"), record->addresses);
+    // ...and said so on the bus: State creating -> running, and the facts
+    // the driver found (Addresses) came with PropertiesChanged.
+    bool sawRunning = false, sawAddresses = false;
+    for (const auto& sig : signalsOn(machinePath, "PropertiesChanged")) {
+        ASSERT_FALSE(sig.strings.empty());
+        EXPECT_EQ(sig.strings[0], kMachine);
+        for (const auto& item : sig.strings) {
+            sawRunning = sawRunning || item == "State=running";
+            sawAddresses = sawAddresses || item == "Addresses";
+        }
+    }
+    EXPECT_TRUE(sawRunning);
+    EXPECT_TRUE(sawAddresses);
 
     std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, sdbus::ObjectPath>> list;
     manager->callMethod("ListMachines").onInterface(kManager).storeResultsTo(list);

@@ -35,6 +35,9 @@ public:
     std::set<std::string> running;
     std::vector<std::string> rolledBack;
     std::atomic<int> createsEntered{0};
+    // The spec the last create was handed (it lives in the engine's job entry).
+    const core::MachineSpec* lastSpec = nullptr;
+    bool lastSpecHadPassword = false;
 
     std::string_view id() const override { return "nspawn"; }
     std::string_view kind() const override { return "container"; }
@@ -54,6 +57,8 @@ public:
         {
             std::lock_guard l(mu);
             made.insert(name);
+            lastSpec = &spec;
+            lastSpecHadPassword = spec.password.has_value();
         }
         ++createsEntered;
         ctx.progress(0.5, "base-image", "half");
@@ -258,6 +263,21 @@ TEST_F(EngineTest, CreateRunsToDoneWithMonotonicProgressAndPersists)
     EXPECT_GE(audit->size(), 2u);  // submitted + done
 }
 
+TEST_F(EngineTest, FinishedJobKeepsNoCredentials)
+{
+    auto req = engine->prepareCreate("web1", "nspawn", {{"password", core::SpecValue{std::string("pw-Secret-1"), "s"}}}, 0);
+    ASSERT_TRUE(req.has_value()) << req.error().message;
+    auto s = engine->submit(*req, 1000);
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    driver->releaseAll();
+    EXPECT_EQ(observer.waitFinished(s->jobId).state, JobState::Done);
+    ASSERT_NE(driver->lastSpec, nullptr);
+    EXPECT_TRUE(driver->lastSpecHadPassword);  // the driver had it while it worked
+    // The finished job stays listed; the password it carried does not.
+    ASSERT_EQ(engine->jobs().size(), 1u);
+    EXPECT_FALSE(driver->lastSpec->password.has_value());
+}
+
 TEST_F(EngineTest, NoStartLeavesMachineStopped)
 {
     auto s = submitCreate("quiet", core::kFlagNoStart);
@@ -433,6 +453,37 @@ TEST_F(EngineTest, RestartFailsInterruptedJobsAndRollsBackHalfMadeMachines)
     // New jobs continue the id sequence so object paths stay unique.
     auto s = submitCreate("after", core::kFlagDryRun);
     EXPECT_EQ(s.jobId, 42u);
+}
+
+TEST_F(EngineTest, RestartAfterAnInterruptedDestroyLeavesItFailedAndDestroyable)
+{
+    core::MachineRecord half;
+    half.name = "half-gone";
+    half.backend = "nspawn";
+    half.kind = "container";
+    half.state = MachineState::Destroying;
+    ASSERT_TRUE(registry->putMachine(half));
+    core::JobSnapshot j;
+    j.id = 7;
+    j.operation = core::Operation::Destroy;
+    j.machine = "half-gone";
+    j.state = JobState::Running;
+    ASSERT_TRUE(registry->putJob(j));
+
+    engine.reset();
+    registry.reset();
+    openEngine(4);
+
+    auto m = engine->machine("half-gone");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->state, MachineState::Failed);  // not "stopped": its files may be half deleted
+    EXPECT_EQ(registry->machines()->front().state, MachineState::Failed);
+    EXPECT_EQ(engine->job(7)->state, JobState::Failed);
+
+    auto again = engine->submit(*engine->prepareSimple(core::Operation::Destroy, "half-gone", 0), 0);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(observer.waitFinished(again->jobId).state, JobState::Done);
+    EXPECT_FALSE(engine->machine("half-gone"));
 }
 
 }  // namespace

@@ -57,14 +57,14 @@ TEST(NspawnSettingsFile, PrivateNetworkOnlyWithoutBridge)
 {
     EXPECT_EQ(renderNspawnSettings({"web1", "", {}}),
               "# Written by zenith-provisionerd; changes are lost when the machine is re-created.\n"
-              "[Exec]\nBoot=yes\nHostname=web1\n\n[Network]\nPrivate=yes\n");
+              "[Exec]\nBoot=yes\nNotifyReady=yes\nHostname=web1\n\n[Network]\nPrivate=yes\n");
 }
 
 TEST(NspawnSettingsFile, BridgeAndPorts)
 {
     EXPECT_EQ(renderNspawnSettings({"web1", "br0", {{"tcp", 8080, 80}, {"udp", 5353, 53}}}),
               "# Written by zenith-provisionerd; changes are lost when the machine is re-created.\n"
-              "[Exec]\nBoot=yes\nHostname=web1\n\n[Network]\nPrivate=yes\nVirtualEthernet=yes\nBridge=br0\n"
+              "[Exec]\nBoot=yes\nNotifyReady=yes\nHostname=web1\n\n[Network]\nPrivate=yes\nVirtualEthernet=yes\nBridge=br0\n"
               "Port=tcp:8080:80\nPort=udp:5353:53\n");
 }
 

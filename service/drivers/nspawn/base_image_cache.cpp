@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "drivers/nspawn/debootstrap_command.h"
 #include "drivers/nspawn/debootstrap_progress.h"
+#include "drivers/nspawn/mount_table.h"
 #include "drivers/nspawn/rootfs_clone.h"
 #include "drivers/process.h"
 
@@ -21,6 +22,18 @@ namespace zenith::drivers::nspawn {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+namespace {
+
+// A build directory, with whatever a killed debootstrap left mounted in it.
+core::Result<void> removeBuild(const std::string& tmp)
+{
+    if (auto r = unmountBelow(tmp); !r)
+        return r;
+    return removeTree(tmp);
+}
+
+}  // namespace
 
 uint64_t treeSize(const std::string& path)
 {
@@ -64,7 +77,7 @@ void BaseImageCache::removeStaleBuilds(const std::string& id)
     for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
         if (!it->path().filename().string().starts_with(prefix))
             continue;
-        if (auto r = removeTree(it->path().string()); !r)
+        if (auto r = removeBuild(it->path().string()); !r)
             log::warning({}, "cannot remove stale image build {}: {}", it->path().string(), r.error().message);
     }
 }
@@ -134,7 +147,7 @@ core::Result<std::string> BaseImageCache::ensure(const ImageKey& key, const std:
 
     auto st = runProcess(ro, cancel);
     if (!st || !st->success() || !parser.succeeded()) {
-        if (auto r = removeTree(tmp); !r)
+        if (auto r = removeBuild(tmp); !r)
             log::warning({}, "cannot remove {}: {}", tmp, r.error().message);
         if (!st)
             return std::unexpected(st.error());
@@ -149,7 +162,7 @@ core::Result<std::string> BaseImageCache::ensure(const ImageKey& key, const std:
     }
     if (::rename(tmp.c_str(), target.c_str()) != 0) {
         int err = errno;
-        (void)removeTree(tmp);
+        (void)removeBuild(tmp);
         return core::fail(core::ErrorCode::BackendFailed,
                           fmt::format("cannot rename {} to {}: {}", tmp, target, std::strerror(err)));
     }

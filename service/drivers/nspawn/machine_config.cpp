@@ -16,7 +16,10 @@ namespace zenith::drivers::nspawn {
 std::string renderNspawnSettings(const NspawnSettings& s)
 {
     std::string out = "# Written by zenith-provisionerd; changes are lost when the machine is re-created.\n";
-    out += fmt::format("[Exec]\nBoot=yes\nHostname={}\n\n[Network]\nPrivate=yes\n", s.hostname);
+    // NotifyReady=yes: "running" means the machine's init is up, under the
+    // supervised runner (which also passes --notify-ready=yes) and under
+    // systemd-nspawn@.service alike (its Type=notify start then waits for it).
+    out += fmt::format("[Exec]\nBoot=yes\nNotifyReady=yes\nHostname={}\n\n[Network]\nPrivate=yes\n", s.hostname);
     // A veth is only useful with somewhere to plug it (a bridge) or ports
     // to forward to it; otherwise the machine gets no network at all.
     if (!s.bridge.empty() || !s.ports.empty())

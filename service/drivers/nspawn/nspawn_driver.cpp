@@ -306,7 +306,7 @@ private:
     std::string machinePath(const std::string& name) const { return (fs::path(o_.machinesDir) / name).string(); }
     std::string settingsPath(const std::string& name) const
     {
-        return (fs::path(o_.machinesDir) / (name + ".nspawn")).string();
+        return (fs::path(o_.settingsDir.empty() ? o_.machinesDir : o_.settingsDir) / (name + ".nspawn")).string();
     }
     // A copy in progress: hidden, and removable by name after a crash.
     std::string stagingPath(const std::string& name) const

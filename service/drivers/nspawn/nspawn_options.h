@@ -8,7 +8,12 @@ namespace zenith::drivers::nspawn {
 
 struct NspawnOptions {
     std::string stateDir = "/var/lib/zenith";        // images/, run/, templates/ live here
-    std::string machinesDir = "/var/lib/machines";   // <name>/ and <name>.nspawn
+    std::string machinesDir = "/var/lib/machines";   // <name>/ (and <name>.nspawn, see settingsDir)
+    // Where <name>.nspawn goes; empty: next to the machine in machinesDir
+    // (the supervised runner passes --settings=trusted). On a systemd host
+    // /etc/systemd/nspawn, the only place systemd-nspawn@.service takes
+    // privileged settings (Bridge=, Port=) from.
+    std::string settingsDir;
     std::string debianMirror;       // DebianMirror=; empty: from the host's apt sources
     std::string ubuntuMirror;       // UbuntuMirror= (amd64)
     std::string ubuntuPortsMirror;  // UbuntuPortsMirror= (arm64)
