@@ -14,6 +14,8 @@ packages=(
   systemd-container debootstrap btrfs-progs iproute2 util-linux
   # tests: a private bus with polkit, a client we did not write
   dbus-daemon dbus-bin polkitd pkexec python3 python3-dbus python3-gi sqlite3 libglib2.0-bin
+  # tests: zenithctl's bash completion as bash runs it
+  bash-completion
   # tests: zenithctl --host against a private sshd on 127.0.0.1 (see below)
   openssh-client openssh-server
 )
