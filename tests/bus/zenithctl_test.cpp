@@ -3,6 +3,8 @@
 // with its exit codes as the contract for denied and bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "daemon_view.h"
 #include "zenithctl_run.h"
 
@@ -57,6 +59,30 @@ TEST(Zenithctl, BadInputIsExitCodeTwoAndNamesTheKey)
     EXPECT_NE((r.out + r.err).find("memory_max"), std::string::npos) << r.out << r.err;
     EXPECT_EQ(jobIds(), jobsBefore);
     EXPECT_FALSE(machineOnBus("cli-bad-mem"));
+}
+
+TEST(Zenithctl, NoWaitReturnsTheJobWhichThenFinishes)
+{
+    const std::string name = "nowait-cli";
+    MachineCleanup cleanup(name);
+
+    auto r = zenithctlAs(automationUser(), {"--json", "--no-wait", "--no-ask-password", "create", name, "--no-start"});
+    ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
+    // Exactly one line: what was submitted, no progress and no result.
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    auto submitted = lastJson(r.out);
+    EXPECT_EQ(submitted["event"], "submitted");
+    EXPECT_EQ(submitted["operation"], "create");
+    EXPECT_EQ(submitted["machine"], name);
+    ASSERT_TRUE(submitted["job"].is_number_unsigned()) << r.out;
+    const uint32_t id = submitted["job"];
+    EXPECT_EQ(submitted["path"], "/org/zenith/Provisioner/job/" + std::to_string(id));
+
+    // The job goes on without the client that started it.
+    auto done = connectClient().job(id).wait({}, std::chrono::minutes(5));
+    ASSERT_TRUE(done.has_value()) << callErrorText(done.error());
+    EXPECT_EQ(done->result, "done");
+    EXPECT_EQ(machineState(name), "stopped");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include <fmt/format.h>
@@ -48,7 +49,31 @@ uint64_t treeSize(const std::string& path)
     return total;
 }
 
+uint64_t recordTreeSize(const std::string& tree, const std::string& sizeFile)
+{
+    const uint64_t size = treeSize(tree);
+    // Not fatal when it cannot be written: the next listing measures again.
+    std::ofstream out(sizeFile, std::ios::trunc);
+    out << size << '\n';
+    return size;
+}
+
+uint64_t recordedTreeSize(const std::string& tree, const std::string& sizeFile)
+{
+    std::ifstream in(sizeFile);
+    uint64_t size = 0;
+    if (in >> size)
+        return size;
+    return recordTreeSize(tree, sizeFile);
+}
+
 BaseImageCache::BaseImageCache(std::string imagesDir) : dir_(std::move(imagesDir)) {}
+
+std::string BaseImageCache::sizeFileOf(const std::string& id) const
+{
+    // Hidden: list() skips dot files, and it is no image.
+    return (fs::path(dir_) / ("." + id + ".size")).string();
+}
 
 std::string BaseImageCache::pathFor(const ImageKey& key) const
 {
@@ -90,7 +115,7 @@ std::vector<CachedImage> BaseImageCache::list() const
         auto name = it->path().filename().string();
         if (name.starts_with('.') || !it->is_directory(ec) || it->is_symlink(ec))
             continue;
-        out.push_back({name, it->path().string(), treeSize(it->path().string())});
+        out.push_back({name, it->path().string(), recordedTreeSize(it->path().string(), sizeFileOf(name))});
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return out;
@@ -166,6 +191,7 @@ core::Result<std::string> BaseImageCache::ensure(const ImageKey& key, const std:
         return core::fail(core::ErrorCode::BackendFailed,
                           fmt::format("cannot rename {} to {}: {}", tmp, target, std::strerror(err)));
     }
+    recordTreeSize(target, sizeFileOf(id));
     if (progress)
         progress(1.0, "base image " + id + " ready");
     return target;

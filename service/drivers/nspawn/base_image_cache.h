@@ -49,6 +49,7 @@ public:
 
 private:
     std::timed_mutex& lockFor(const std::string& id);
+    std::string sizeFileOf(const std::string& id) const;
 
     std::string dir_;
     std::mutex locksMutex_;
@@ -57,5 +58,13 @@ private:
 
 // Bytes allocated by a tree (symlinks not followed).
 uint64_t treeSize(const std::string& path);
+
+// The size of a tree that no longer changes (a base image, a template),
+// measured once and kept in `sizeFile`: ListImages answers on the bus loop,
+// which must not walk a whole root file system per call. A missing or
+// unreadable file (an image made by an older version) is measured and
+// written now.
+uint64_t recordTreeSize(const std::string& tree, const std::string& sizeFile);
+uint64_t recordedTreeSize(const std::string& tree, const std::string& sizeFile);
 
 }  // namespace zenith::drivers::nspawn

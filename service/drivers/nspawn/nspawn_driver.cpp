@@ -253,6 +253,8 @@ public:
         fs::create_directories(fs::path(templateMarker(m.name)).parent_path(), ec);
         if (auto r = writeMarker(m.name); !r)
             return r;
+        // The marker keeps the template's size: it no longer changes.
+        recordTreeSize(rootfs, templateMarker(m.name));
         ctx.progress(1.0, "template", m.name + " is a template");
         return {};
     }
@@ -285,7 +287,7 @@ public:
             std::string name = it->path().filename().string();
             std::string path = machinePath(name);
             if (exists(path))
-                out.push_back({name, "template", path, treeSize(path)});
+                out.push_back({name, "template", path, recordedTreeSize(path, templateMarker(name))});
         }
         return out;
     }
