@@ -13,6 +13,7 @@
 
 #include "core/inet.h"
 #include "core/size_units.h"
+#include "core/url.h"
 #include "core/text_quote.h"
 
 namespace zenith::core {
@@ -153,6 +154,11 @@ private:
         return fail(ErrorCode::InvalidArgs,
                     fmt::format("{}:{}: [{}] {}={}: {}", origin_, line_, section_, key_, shown, why));
     }
+    // For a value that holds a secret: named by its key only.
+    std::unexpected<Error> badHidingValue(std::string_view why) const
+    {
+        return fail(ErrorCode::InvalidArgs, fmt::format("{}:{}: [{}] {}=(not shown): {}", origin_, line_, section_, key_, why));
+    }
     std::unexpected<Error> failAt(std::string_view what) const
     {
         std::string where = section_.empty() ? std::string() : fmt::format(" [{}]", section_);
@@ -275,6 +281,9 @@ private:
         if (key_ == "DebianMirror" || key_ == "UbuntuMirror" || key_ == "UbuntuPortsMirror") {
             if (!value_.empty() && !isUrl(value_, /*allowFile=*/true))
                 return bad("expected empty or an http://, https:// or file:/// URL");
+            if (urlHasCredentials(value_))
+                return badHidingValue("a mirror URL with credentials would reach debootstrap's command line and the logs; "
+                           "use a mirror that needs none");
             std::string& dst = key_ == "DebianMirror"   ? config_.debianMirror
                                : key_ == "UbuntuMirror" ? config_.ubuntuMirror
                                                         : config_.ubuntuPortsMirror;
@@ -350,6 +359,9 @@ private:
             }
             if (!isUrl(value_, /*allowFile=*/false))
                 return bad("expected an http:// or https:// URL");
+            if (urlHasCredentials(value_))
+                return badHidingValue("credentials do not belong in the URL (they would reach the logs); "
+                                      "use TokenID= and TokenSecretFile=");
             c.urls.emplace_back(value_);
             return {};
         }

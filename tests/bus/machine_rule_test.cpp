@@ -41,5 +41,29 @@ TEST(MachineDetailRule, OutsiderMayPowerOnlyTheNamedMachine)
     EXPECT_EQ(machineState("outsider-box"), "stopped");
 }
 
+std::string dryCreateAsOutsider(const std::string& name, const std::string& backend)
+{
+    return runAs(outsiderUser(), [&] {
+        auto made = connectClient().create(name, backend, bookwormSpec(), client::kFlagDryRun);
+        if (!made) {
+            return callErrorText(made.error());
+        }
+        return outcomeText(made->job.wait({}, std::chrono::seconds(30)));
+    });
+}
+
+TEST(VerbAndBackendDetailRule, ARuleOnEveryDetailIsHonoured)
+{
+    // The rule wants verb=create, backend=nspawn and machine outsider-dry-*:
+    // the yes proves all three details arrive (a missing one is undefined
+    // in the rule, and the answer would be no), the no that the machine
+    // detail still decides. (Only nspawn is configured here; another
+    // backend is refused as BackendUnavailable before polkit is asked.)
+    EXPECT_EQ(dryCreateAsOutsider("outsider-dry-1", "nspawn"), "done");
+    EXPECT_EQ(dryCreateAsOutsider("other-dry-1", "nspawn"), kAccessDenied);
+    EXPECT_FALSE(machineOnBus("outsider-dry-1"));
+    EXPECT_FALSE(rootfsExists("outsider-dry-1"));
+}
+
 }  // namespace
 }  // namespace zenith::bustest

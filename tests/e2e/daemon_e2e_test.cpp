@@ -378,8 +378,9 @@ TEST_F(DaemonE2E, DaemonKilledMidCreateIsRolledBackOnRestart)
     auto c2 = client();
     auto gone = c2.machine("e2e-crash");
     EXPECT_FALSE(gone.has_value());
-    EXPECT_FALSE(fs::exists(daemon_->machinesDir() / "e2e-crash"));
+    EXPECT_FALSE(fs::exists(daemon_->machinesDir() / "e2e-crash")) << readFile(daemon_->logFile());
     EXPECT_FALSE(fs::exists(daemon_->machinesDir() / "e2e-crash.nspawn"));
+    EXPECT_EQ(nspawnPid("e2e-crash"), 0) << "the half-made machine still runs";
     auto jobs = c2.jobs();
     ASSERT_TRUE(jobs.has_value());
     auto it = std::find_if(jobs->begin(), jobs->end(), [&](auto& j) { return j.id == jobId; });

@@ -289,6 +289,27 @@ TEST_F(NspawnE2E, D_ARestartedDaemonAdoptsTheRunningMachine)
     EXPECT_EQ(fresh->leaderPid(t), leader);
 }
 
+TEST_F(NspawnE2E, D2_AMachineWhosePidFileIsMissingIsFoundByItsCommandLine)
+{
+    // A daemon killed between starting a machine and recording its pid:
+    // the next one must still see it running (or a rollback would delete
+    // the tree under a live container and leave it running).
+    auto rec = env_->record("e2e-web");
+    RunTarget t{"e2e-web", rec.location, rec.location + ".nspawn"};
+    const fs::path pidFile = fs::path(env_->options.stateDir) / "run" / "e2e-web.pid";
+    const std::string saved = slurp(pidFile);
+    ASSERT_FALSE(saved.empty());
+    fs::remove(pidFile);
+    auto fresh = makeSupervisedRunner(env_->options.stateDir);
+    EXPECT_TRUE(fresh->isRunning(t));
+    EXPECT_EQ(fresh->leaderPid(t), env_->runner->leaderPid(t));
+    // ...and it wrote the record back for the next look.
+    EXPECT_EQ(slurp(pidFile), saved);
+    // A different tree with the same name is not that machine.
+    EXPECT_FALSE(makeSupervisedRunner(env_->options.stateDir + "/elsewhere")
+                     ->isRunning({"e2e-web", rec.location + "-other", ""}));
+}
+
 TEST_F(NspawnE2E, E_DestroyNeedsForceAndLeavesNothing)
 {
     auto rec = env_->record("e2e-web");

@@ -206,6 +206,9 @@ TEST(CoreConfig, EveryErrorNamesFileLineSectionAndKey)
         {"[Limits]\nDisk=5G\n", "test.conf:2: [Limits] Disk=5G: expected MIN-MAX sizes"},
         {"[Limits]\nDisk=0-5G\n", "test.conf:2: [Limits] Disk=0-5G: expected 1 <= MIN"},
         {"[Nspawn]\nDebianMirror=ftp://x/debian\n", "test.conf:2: [Nspawn] DebianMirror=ftp://x/debian: expected"},
+        // Credentials are refused, and the message does not repeat them.
+        {"[Nspawn]\nDebianMirror=http://joe:s3cret@m.example/debian\n",
+         "test.conf:2: [Nspawn] DebianMirror=(not shown): a mirror URL with credentials"},
         {"[Nspawn]\nUbuntuMirror=archive.ubuntu.com\n", "test.conf:2: [Nspawn] UbuntuMirror=archive.ubuntu.com:"},
         {"[Nspawn]\nUbuntuPortsMirror=http://\n", "test.conf:2: [Nspawn] UbuntuPortsMirror=http://:"},
         {"[Nspawn]\nBridge=br-with-long-name\n", "test.conf:2: [Nspawn] Bridge=br-with-long-name: expected"},
@@ -226,6 +229,7 @@ TEST(CoreConfig, EveryErrorNamesFileLineSectionAndKey)
          "test.conf:2: [Pool.a] Range=10.0.0.5-10.0.1.5: not inside the host addresses of Subnet=10.0.0.0/24"},
         {"[Pool.a]\nSubnet=10.0.0.0/24\nRange=10.0.0.0-10.0.0.5\n", "test.conf:3: [Pool.a] Range=10.0.0.0-10.0.0.5: not inside"},
         {"[Proxmox.x]\nURL=ftp://pve\n", "test.conf:2: [Proxmox.x] URL=ftp://pve: expected an http:// or https:// URL"},
+        {"[Proxmox.x]\nURL=https://root:pw@pve:8006\n", "test.conf:2: [Proxmox.x] URL=(not shown): credentials"},
         {"[Proxmox.x]\nURL=file:///tmp/pve\n", "test.conf:2: [Proxmox.x] URL=file:///tmp/pve: expected"},
         {"[Proxmox.x]\nTokenID=root\n", "test.conf:2: [Proxmox.x] TokenID=root: expected USER@REALM!TOKENNAME"},
         {"[Proxmox.x]\nTokenID=root@pam!\n", "test.conf:2: [Proxmox.x] TokenID=root@pam!: expected"},

@@ -65,6 +65,19 @@ TEST(NspawnAptMirror, SecurityArchivesAreNeverChosen)
     EXPECT_EQ(chooseDebianMirror(onlySecurity), std::nullopt);
 }
 
+TEST(NspawnAptMirror, SourcesWithCredentialsAreNeverChosen)
+{
+    // They would reach debootstrap's argv and the logs; apt keeps them.
+    auto v = parseOneLineSources("deb http://joe:s3cret@private.example/debian bookworm main\n"
+                                 "deb https://deb.example/debian bookworm main\n");
+    EXPECT_EQ(chooseDebianMirror(v), "https://deb.example/debian");
+    auto only = parseOneLineSources("deb https://token@private.example/debian bookworm main\n");
+    EXPECT_EQ(chooseDebianMirror(only), std::nullopt);
+    // An @ after the host is part of the path, not credentials.
+    auto path = parseOneLineSources("deb http://deb.example/debian/@snapshot bookworm main\n");
+    EXPECT_EQ(chooseDebianMirror(path), "http://deb.example/debian/@snapshot");
+}
+
 TEST(NspawnAptMirror, NonDebianSuitesAndSourceOnlyEntriesAreSkipped)
 {
     auto v = parseOneLineSources(

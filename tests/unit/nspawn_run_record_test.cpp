@@ -30,3 +30,20 @@ TEST(NspawnRunRecord, OurOwnProcessIsAliveOnlyWithItsStartTime)
     EXPECT_TRUE(isAlive({::getpid(), *st}));
     EXPECT_FALSE(isAlive({::getpid(), *st + 1}));  // a reused pid is not ours
 }
+
+TEST(NspawnRunRecord, CommandLineNamesTheMachineAndItsTree)
+{
+    using zenith::drivers::nspawn::isNspawnFor;
+    using namespace std::string_literals;
+    const std::string argv = "systemd-nspawn\0--boot\0--keep-unit\0--register=no\0--quiet\0"
+                             "--directory=/var/lib/machines/web1\0--machine=web1\0--settings=trusted\0"s;
+    EXPECT_TRUE(isNspawnFor(argv, "web1", "/var/lib/machines/web1"));
+    EXPECT_TRUE(isNspawnFor("/usr/bin/" + argv, "web1", "/var/lib/machines/web1"));
+    // Another machine, another tree, a prefix of the name, or another program.
+    EXPECT_FALSE(isNspawnFor(argv, "web2", "/var/lib/machines/web1"));
+    EXPECT_FALSE(isNspawnFor(argv, "web1", "/srv/machines/web1"));
+    EXPECT_FALSE(isNspawnFor(argv, "web", "/var/lib/machines/web"));
+    EXPECT_FALSE(isNspawnFor("vim\0--machine=web1\0--directory=/var/lib/machines/web1\0"s, "web1",
+                             "/var/lib/machines/web1"));
+    EXPECT_FALSE(isNspawnFor("", "web1", "/var/lib/machines/web1"));
+}

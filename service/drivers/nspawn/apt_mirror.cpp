@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/url.h"
+
 namespace zenith::drivers::nspawn {
 
 namespace {
@@ -152,7 +154,9 @@ std::optional<std::string> chooseDebianMirror(const std::vector<AptSource>& sour
         if (std::none_of(s.suites.begin(), s.suites.end(), isDebianReleaseSuite))
             continue;
         for (const auto& uri : s.uris)
-            if (usableUri(uri) && uri.find("debian-security") == std::string::npos)
+            // A source with credentials in its URI is apt's business only:
+            // passed on, they would reach debootstrap's argv and the logs.
+            if (usableUri(uri) && uri.find("debian-security") == std::string::npos && !core::urlHasCredentials(uri))
                 return uri;
     }
     return std::nullopt;
@@ -187,7 +191,8 @@ core::Result<std::string> resolveDebianMirror(const std::string& configured, con
         return *m;
     return core::fail(core::ErrorCode::BackendUnavailable,
                       "no Debian mirror found in " + aptDir +
-                          "/sources.list{,.d}; set DebianMirror= in the [Nspawn] section of the config");
+                          "/sources.list{,.d} (sources whose URI carries credentials are not used); set "
+                          "DebianMirror= in the [Nspawn] section of the config");
 }
 
 }  // namespace zenith::drivers::nspawn

@@ -71,8 +71,9 @@ BaseImageCache::BaseImageCache(std::string imagesDir) : dir_(std::move(imagesDir
 
 std::string BaseImageCache::sizeFileOf(const std::string& id) const
 {
-    // Hidden: list() skips dot files, and it is no image.
-    return (fs::path(dir_) / ("." + id + ".size")).string();
+    // Next to the image; list() takes directories only. Not a dot file:
+    // those are builds in progress (or left by a crash).
+    return (fs::path(dir_) / (id + ".size")).string();
 }
 
 std::string BaseImageCache::pathFor(const ImageKey& key) const

@@ -1,6 +1,7 @@
 #include "drivers/nspawn/run_record.h"
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -58,6 +59,46 @@ bool isAlive(const RunRecord& r)
 {
     auto st = processStartTime(r.pid);
     return st && *st == r.startTime;
+}
+
+bool isNspawnFor(std::string_view cmdline, const std::string& name, const std::string& rootfs)
+{
+    bool nspawn = false, machine = false, directory = false;
+    const std::string wantMachine = "--machine=" + name, wantDirectory = "--directory=" + rootfs;
+    size_t index = 0;
+    while (!cmdline.empty()) {
+        auto end = cmdline.find('\0');
+        std::string_view arg = cmdline.substr(0, end);
+        if (index == 0)
+            nspawn = arg == "systemd-nspawn" || arg.ends_with("/systemd-nspawn");
+        machine = machine || arg == wantMachine;
+        directory = directory || arg == wantDirectory;
+        if (end == std::string_view::npos)
+            break;
+        cmdline.remove_prefix(end + 1);
+        ++index;
+    }
+    return nspawn && machine && directory;
+}
+
+std::optional<RunRecord> findNspawnFor(const std::string& name, const std::string& rootfs)
+{
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string pidText = it->path().filename().string();
+        pid_t pid = 0;
+        auto [ptr, err] = std::from_chars(pidText.data(), pidText.data() + pidText.size(), pid);
+        if (err != std::errc() || ptr != pidText.data() + pidText.size())
+            continue;
+        std::ifstream f(it->path() / "cmdline");
+        std::stringstream text;
+        text << f.rdbuf();
+        if (!isNspawnFor(text.str(), name, rootfs))
+            continue;
+        if (auto start = processStartTime(pid))
+            return RunRecord{pid, *start};
+    }
+    return std::nullopt;
 }
 
 }  // namespace zenith::drivers::nspawn

@@ -30,4 +30,13 @@ std::optional<uint64_t> startTimeFromStat(std::string_view stat);
 // True when `r` still describes a live process.
 bool isAlive(const RunRecord& r);
 
+// Whether a /proc/PID/cmdline (NUL-separated argv) is systemd-nspawn running
+// machine `name` from `rootfs`.
+bool isNspawnFor(std::string_view cmdline, const std::string& name, const std::string& rootfs);
+
+// The systemd-nspawn running `name` from `rootfs`, found by its command
+// line: for a machine whose pid file is missing (the daemon died between
+// starting it and writing the file), so that nothing is left running.
+std::optional<RunRecord> findNspawnFor(const std::string& name, const std::string& rootfs);
+
 }  // namespace zenith::drivers::nspawn

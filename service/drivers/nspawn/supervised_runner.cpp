@@ -252,13 +252,23 @@ void SupervisedRunner::watcherLoop(std::shared_ptr<Instance> inst)
     }
 }
 
-std::shared_ptr<SupervisedRunner::Instance> SupervisedRunner::find(const std::string& name)
+std::shared_ptr<SupervisedRunner::Instance> SupervisedRunner::find(const std::string& name, const std::string& rootfs)
 {
     std::lock_guard lock(mutex_);
     if (auto it = instances_.find(name); it != instances_.end() && !it->second->exited)
         return it->second;
     auto path = pidFile(name);
     auto rec = parseRunRecord(readPidFile(path));
+    if (!rec && !rootfs.empty()) {
+        // No pid file: a daemon that died right after starting the machine
+        // never wrote it. The machine may still run; find it by its argv.
+        rec = findNspawnFor(name, rootfs);
+        if (rec) {
+            log::warning({.machine = name}, "found {} running without its pid file (pid {}); adopting it", name,
+                         rec->pid);
+            (void)writeFileInRoot(runDir(), name + ".pid", formatRunRecord(*rec), 0600);
+        }
+    }
     if (!rec)
         return nullptr;
     std::ifstream comm(fmt::format("/proc/{}/comm", rec->pid));
@@ -305,7 +315,7 @@ void SupervisedRunner::kill(const std::shared_ptr<Instance>& inst, std::chrono::
 
 core::Result<void> SupervisedRunner::start(const RunTarget& t, std::stop_token cancel, std::chrono::seconds timeout)
 {
-    if (find(t.name))
+    if (find(t.name, t.rootfs))
         return {};  // already running
 
     std::error_code ec;
@@ -419,7 +429,7 @@ core::Result<void> SupervisedRunner::start(const RunTarget& t, std::stop_token c
 
 core::Result<void> SupervisedRunner::stop(const RunTarget& t, std::chrono::seconds timeout)
 {
-    auto inst = find(t.name);
+    auto inst = find(t.name, t.rootfs);
     if (inst)
         kill(inst, timeout);
     if (inst && !waitExited(inst, 0ms))
@@ -430,12 +440,12 @@ core::Result<void> SupervisedRunner::stop(const RunTarget& t, std::chrono::secon
 
 bool SupervisedRunner::isRunning(const RunTarget& t)
 {
-    return find(t.name) != nullptr;
+    return find(t.name, t.rootfs) != nullptr;
 }
 
 int SupervisedRunner::leaderPid(const RunTarget& t)
 {
-    auto inst = find(t.name);
+    auto inst = find(t.name, t.rootfs);
     if (!inst)
         return 0;
     if (pid_t init = containerInit(inst->pid); init > 0)

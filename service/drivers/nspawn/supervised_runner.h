@@ -36,7 +36,9 @@ public:
 private:
     struct Instance;
 
-    std::shared_ptr<Instance> find(const std::string& name);  // live (adopting from the pid file), or null
+    // Live (adopting it from the pid file, or from its command line when that
+    // file is missing and `rootfs` is given), or null.
+    std::shared_ptr<Instance> find(const std::string& name, const std::string& rootfs = {});
     std::shared_ptr<Instance> watch(const std::string& name, pid_t pid, uint64_t startTime, bool ourChild);
     void watcherLoop(std::shared_ptr<Instance> inst);
     bool waitExited(const std::shared_ptr<Instance>& inst, std::chrono::milliseconds timeout);
