@@ -89,6 +89,35 @@ bool systemdManagesUnits(sdbus::IConnection& connection)
     }
 }
 
+// How machines run: as systemd-nspawn@NAME.service units, or supervised by
+// this daemon. Units need the machines where that unit looks for them, and
+// their settings where it trusts them.
+core::Result<std::shared_ptr<drivers::nspawn::MachineRunner>> makeRunner(bool systemdUnits, const Options& opt,
+                                                                         drivers::nspawn::NspawnOptions& nspawn)
+{
+    if (!systemdUnits)
+        return drivers::nspawn::makeSupervisedRunner(opt.stateDir);
+    if (std::filesystem::weakly_canonical(opt.machinesDir) != kSystemdMachinesDir)
+        return core::fail(core::ErrorCode::InvalidArgs,
+                          fmt::format("--machines-dir {}: on a systemd host machines run as "
+                                      "systemd-nspawn@NAME.service, which looks for them in {} only",
+                                      opt.machinesDir, kSystemdMachinesDir));
+    nspawn.settingsDir = kSystemdTrustedSettingsDir;
+    if (auto r = ensureDir(nspawn.settingsDir, 0755, false); !r)
+        return std::unexpected(r.error());
+    std::unique_ptr<sdbus::IConnection> own;
+    try {
+        own = sdbus::createSystemBusConnection();
+    } catch (const sdbus::Error& e) {
+        return core::fail(core::ErrorCode::BackendUnavailable,
+                          fmt::format("cannot open a connection for systemd: {}", e.getMessage()));
+    }
+    auto units = dbus::SystemdUnitRunner::create(std::move(own));
+    if (!units)
+        return std::unexpected(units.error());
+    return std::shared_ptr<drivers::nspawn::MachineRunner>(std::move(*units));
+}
+
 int serve(const Options& opt)
 {
     auto config = core::loadConfig(opt.config);
@@ -125,38 +154,16 @@ int serve(const Options& opt)
     drivers::nspawn::NspawnOptions nspawn;
     nspawn.stateDir = opt.stateDir;
     nspawn.machinesDir = opt.machinesDir;
-    std::shared_ptr<drivers::nspawn::MachineRunner> runner;
     const bool systemdUnits = systemdManagesUnits(*connection);
-    if (systemdUnits) {
-        // systemd-nspawn@NAME.service finds NAME in /var/lib/machines only,
-        // and trusts privileged settings (Bridge=, Port=) only from
-        // /etc/systemd/nspawn.
-        if (std::filesystem::weakly_canonical(opt.machinesDir) != kSystemdMachinesDir)
-            return failStart(fmt::format("--machines-dir {}: on a systemd host machines run as "
-                                         "systemd-nspawn@NAME.service, which looks for them in {} only",
-                                         opt.machinesDir, kSystemdMachinesDir));
-        nspawn.settingsDir = kSystemdTrustedSettingsDir;
-        if (auto r = ensureDir(nspawn.settingsDir, 0755, false); !r)
-            return failStart(r.error().message);
-        std::unique_ptr<sdbus::IConnection> own;
-        try {
-            own = sdbus::createSystemBusConnection();
-        } catch (const sdbus::Error& e) {
-            return failStart(fmt::format("cannot open a connection for systemd: {}", e.getMessage()));
-        }
-        auto units = dbus::SystemdUnitRunner::create(std::move(own));
-        if (!units)
-            return failStart(units.error().message);
-        runner = std::move(*units);
-    } else {
-        runner = drivers::nspawn::makeSupervisedRunner(opt.stateDir);
-    }
+    auto runner = makeRunner(systemdUnits, opt, nspawn);
+    if (!runner)
+        return failStart(runner.error().message);
     nspawn.debianMirror = config->debianMirror;
     nspawn.ubuntuMirror = config->ubuntuMirror;
     nspawn.ubuntuPortsMirror = config->ubuntuPortsMirror;
     nspawn.bridge = config->bridge;
     std::vector<std::unique_ptr<drivers::Driver>> drivers;
-    drivers.push_back(drivers::nspawn::makeNspawnDriver(nspawn, runner));
+    drivers.push_back(drivers::nspawn::makeNspawnDriver(nspawn, *runner));
 
     auto engine = std::make_unique<core::Engine>(*config, **registry, std::move(drivers));
     auto authorizer = std::make_unique<dbus::PolkitAuthorizer>(*connection);
@@ -192,7 +199,7 @@ int serve(const Options& opt)
     engine.reset();
     service.reset();
     authorizer.reset();
-    runner.reset();
+    runner->reset();
     log::info({}, "stopped");
     return rc == 0 ? 0 : 1;
 }

@@ -122,7 +122,6 @@ SystemdUnitRunner::~SystemdUnitRunner()
     connection_.reset();
 }
 
-
 void SystemdUnitRunner::setExitListener(std::function<void(const std::string&)> listener)
 {
     std::lock_guard lock(listenerMu_);
