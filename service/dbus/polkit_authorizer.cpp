@@ -57,8 +57,40 @@ core::Result<void> polkitDecision(bool isAuthorized, bool isChallenge, bool inte
 }
 
 PolkitAuthorizer::PolkitAuthorizer(sdbus::IConnection& connection)
-    : authority_(sdbus::createProxy(connection, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority"))
+    : authority_(sdbus::createProxy(connection, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority")),
+      bus_(sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus"))
 {
+}
+
+void PolkitAuthorizer::confirmCallerStillThere(const CallerInfo& caller, const std::string& actionId,
+                                               AuthCallback done)
+{
+    const log::Context ctx{.uid = caller.uid};
+    auto gone = [done, actionId] {
+        done(core::fail(core::ErrorCode::Cancelled,
+                        fmt::format("{}: the caller left the bus while polkit was authenticating it; nothing was done",
+                                    actionId)));
+    };
+    try {
+        auto call = bus_->createMethodCall("org.freedesktop.DBus", "NameHasOwner");
+        call << caller.sender;
+        bus_->callMethod(call, [done, gone, ctx, sender = caller.sender](sdbus::MethodReply& reply,
+                                                                          const sdbus::Error* error) {
+            bool owned = false;
+            if (!error) {
+                try {
+                    reply >> owned;
+                } catch (const sdbus::Error&) {
+                }
+            }
+            if (owned)
+                return done({});
+            log::info(ctx, "{} left before its interactive authorization finished; not acting", sender);
+            gone();
+        });
+    } catch (const sdbus::Error&) {
+        gone();
+    }
 }
 
 PolkitAuthorizer::~PolkitAuthorizer() = default;
@@ -84,7 +116,7 @@ void PolkitAuthorizer::check(const CallerInfo& caller, const AuthRequest& reques
                                                                                          : kTimeout);
         authority_->callMethod(
             call,
-            [done, actionId, interactive, ctx](sdbus::MethodReply& reply, const sdbus::Error* error) {
+            [this, caller, done, actionId, interactive, ctx](sdbus::MethodReply& reply, const sdbus::Error* error) {
                 if (error) {
                     log::warning(ctx, "polkit unreachable for {} ({}: {}); denying", actionId, error->getName(),
                                  error->getMessage());
@@ -102,7 +134,10 @@ void PolkitAuthorizer::check(const CallerInfo& caller, const AuthRequest& reques
                                     fmt::format("{} denied: malformed polkit answer", actionId)));
                     return;
                 }
-                done(polkitDecision(std::get<0>(result), std::get<1>(result), interactive, actionId));
+                auto decision = polkitDecision(std::get<0>(result), std::get<1>(result), interactive, actionId);
+                if (decision && interactive)
+                    return confirmCallerStillThere(caller, actionId, done);
+                done(decision);
             },
             uint64_t(timeout.count()));
     } catch (const sdbus::Error& e) {

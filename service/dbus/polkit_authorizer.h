@@ -1,7 +1,10 @@
 // Authorization through org.freedesktop.PolicyKit1 on the daemon's own
 // connection, asynchronously: the loop keeps serving while polkit (or the
 // human it asks) decides. Root passes without asking; any failure to get an
-// answer denies (fail closed).
+// answer denies (fail closed). An interactive answer can take minutes: a
+// yes counts only if the caller is still on the bus to hear it (otherwise
+// its call timed out long ago and it never learns of a job started in its
+// name), so it is checked once more then.
 #pragma once
 
 #include <map>
@@ -33,7 +36,11 @@ public:
     void check(const CallerInfo& caller, const AuthRequest& request, AuthCallback done) override;
 
 private:
+    // On the loop, after polkit said yes to an interactive check.
+    void confirmCallerStillThere(const CallerInfo& caller, const std::string& actionId, AuthCallback done);
+
     std::unique_ptr<sdbus::IProxy> authority_;
+    std::unique_ptr<sdbus::IProxy> bus_;  // org.freedesktop.DBus, for NameHasOwner
 };
 
 }  // namespace zenith::dbus

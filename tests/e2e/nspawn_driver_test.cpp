@@ -362,6 +362,30 @@ TEST_F(NspawnE2E, G_CancelDuringStartLeavesNothing)
     EXPECT_EQ(nspawnProcessesUnder(env_->root.string()), std::vector<pid_t>{});
 }
 
+TEST_F(NspawnE2E, G2_AKilledContainerLeavesNothingAfterItsDestroy)
+{
+    // A systemd-nspawn that is killed (a stop that timed out, a crash)
+    // leaves its image lock .#NAME.lck behind; destroy removes it too.
+    RecordingJobContext ctx;
+    auto made = create("e2e-killed", {}, true, ctx);
+    ASSERT_TRUE(made) << made.error().message;
+    auto rec = env_->record("e2e-killed");
+    auto pids = nspawnProcessesUnder(rec.location);
+    ASSERT_FALSE(pids.empty());
+    for (pid_t pid : pids)
+        ::kill(pid, SIGKILL);
+    for (int i = 0; i < 100 && env_->driver->probe(rec) == MachineState::Running; ++i)
+        std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(env_->driver->probe(rec), MachineState::Stopped);
+    EXPECT_TRUE(fs::exists(fs::path(env_->options.machinesDir) / ".#e2e-killed.lck"))
+        << "nspawn no longer leaves its lock behind: this test no longer tests anything";
+
+    RecordingJobContext destroyCtx;
+    ASSERT_TRUE(env_->driver->destroy(rec, false, destroyCtx));
+    EXPECT_EQ(env_->remainsOf("e2e-killed"), std::vector<std::string>{});
+    EXPECT_EQ(env_->tempDirs(), std::vector<std::string>{});
+}
+
 TEST_F(NspawnE2E, H_CloneAStoppedMachine)
 {
     RecordingJobContext c1;

@@ -426,8 +426,12 @@ private:
             return r;
         if (auto r = removeTree(stagingPath(name)); !r)
             return r;
+        // systemd-nspawn locks its image with .#NAME.lck next to it and
+        // removes it on a clean exit; a killed one (a stop that timed out,
+        // a rollback after a crash) leaves it behind.
+        const std::string nspawnLock = (fs::path(rootfs).parent_path() / (".#" + name + ".lck")).string();
         for (const auto& f : {settingsPath(name), templateMarker(name), runFile(name, ".pid"),
-                              runFile(name, ".console"), runFile(name, ".notify")}) {
+                              runFile(name, ".console"), runFile(name, ".notify"), nspawnLock}) {
             if (::unlink(f.c_str()) != 0 && errno != ENOENT)
                 return core::fail(ErrorCode::BackendFailed, fmt::format("cannot remove {}: {}", f, std::strerror(errno)));
         }
