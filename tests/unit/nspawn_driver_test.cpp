@@ -276,6 +276,25 @@ TEST_F(NspawnDriverTest, DestroyNeedsForceWhileRunning)
     EXPECT_EQ(driver_->probe(record("web1")), core::MachineState::Failed);
 }
 
+TEST_F(NspawnDriverTest, DestroyRemovesWhatKilledWritersLeftOfThatMachineOnly)
+{
+    RecordingContext c1;
+    ASSERT_TRUE(driver_->create("web1", fromTemplate(), false, c1));
+    // A daemon killed mid-write, a systemd-nspawn killed mid-run, a copy
+    // that died half-way - and another machine's leftovers with a name that
+    // starts the same.
+    fs::create_directories(dir_ / "state" / "run");
+    std::ofstream(dir_ / "state" / "run" / ".#web1.pid.1a2b3c4d") << "12 34\n";
+    std::ofstream(dir_ / "machines" / ".#web1.lck");
+    std::ofstream(dir_ / "machines" / ".#web1.nspawn.deadbeef") << "[Exec]\n";
+    fs::create_directories(dir_ / "machines" / ".#web1.partial" / "etc");
+    std::ofstream(dir_ / "machines" / ".#web10.lck");
+
+    RecordingContext c2;
+    ASSERT_TRUE(driver_->destroy(record("web1"), false, c2));
+    EXPECT_EQ(leftovers(), std::vector<std::string>{"machines/.#web10.lck"});
+}
+
 TEST_F(NspawnDriverTest, CloneNeedsAStoppedSourceAndGetsItsOwnIdentity)
 {
     RecordingContext c1;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -424,16 +425,28 @@ private:
     {
         if (auto r = removeTree(rootfs); !r)
             return r;
-        if (auto r = removeTree(stagingPath(name)); !r)
-            return r;
-        // systemd-nspawn locks its image with .#NAME.lck next to it and
-        // removes it on a clean exit; a killed one (a stop that timed out,
-        // a rollback after a crash) leaves it behind.
-        const std::string nspawnLock = (fs::path(rootfs).parent_path() / (".#" + name + ".lck")).string();
         for (const auto& f : {settingsPath(name), templateMarker(name), runFile(name, ".pid"),
-                              runFile(name, ".console"), runFile(name, ".notify"), nspawnLock}) {
+                              runFile(name, ".console"), runFile(name, ".notify")}) {
             if (::unlink(f.c_str()) != 0 && errno != ENOENT)
                 return core::fail(ErrorCode::BackendFailed, fmt::format("cannot remove {}: {}", f, std::strerror(errno)));
+        }
+        // What a killed writer left of this machine: a staging copy
+        // (.#NAME.partial), atomic-write temporaries (.#NAME.pid.1a2b3c4d),
+        // systemd-nspawn's image lock (.#NAME.lck, removed only on a clean
+        // exit). Names hold no dot, so the prefix is this machine's alone.
+        const std::string prefix = ".#" + name + ".";
+        std::set<std::string> dirs{o_.machinesDir, fs::path(rootfs).parent_path().string(),
+                                   fs::path(settingsPath(name)).parent_path().string(),
+                                   fs::path(runFile(name, ".pid")).parent_path().string()};
+        for (const auto& dir : dirs) {
+            std::error_code ec;
+            std::vector<std::string> leftovers;
+            for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+                if (it->path().filename().string().starts_with(prefix))
+                    leftovers.push_back(it->path().string());
+            for (const auto& path : leftovers)
+                if (auto r = removeTree(path); !r)
+                    return r;
         }
         return {};
     }
