@@ -18,6 +18,7 @@
 #include "drivers/nspawn/mount_table.h"
 #include "drivers/nspawn/nspawn_driver.h"
 #include "drivers/nspawn/rootfs_clone.h"
+#include "drivers/nspawn/run_record.h"
 #include "drivers/nspawn/supervised_runner.h"
 #include "drivers/process.h"
 #include "recording_job_context.h"
@@ -73,6 +74,29 @@ std::vector<pid_t> nspawnProcessesUnder(const std::string& root)
             out.push_back(std::stoi(name));
     }
     return out;
+}
+
+// Kills each systemd-nspawn and, first, its children: the container's init
+// is not killed with nspawn and would outlive it.
+void killContainers(const std::vector<pid_t>& nspawns)
+{
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        std::string name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::string stat = slurp(e.path() / "stat");
+        auto close = stat.rfind(") ");
+        if (close == std::string::npos)
+            continue;
+        std::istringstream rest(stat.substr(close + 2));
+        std::string state;
+        pid_t parent = 0;
+        rest >> state >> parent;
+        if (std::find(nspawns.begin(), nspawns.end(), parent) != nspawns.end())
+            ::kill(std::stoi(name), SIGKILL);
+    }
+    for (pid_t pid : nspawns)
+        ::kill(pid, SIGKILL);
 }
 
 struct Env {
@@ -157,8 +181,7 @@ protected:
     {
         stopEverything(*env_);
         // A safety net for a test that died half-way: no container survives the suite.
-        for (pid_t pid : nspawnProcessesUnder(env_->root.string()))
-            ::kill(pid, SIGKILL);
+        killContainers(nspawnProcessesUnder(env_->root.string()));
         std::string root = env_->root.string();
         delete env_;  // joins the runner's watchers
         env_ = nullptr;
@@ -372,6 +395,11 @@ TEST_F(NspawnE2E, G2_AKilledContainerLeavesNothingAfterItsDestroy)
     auto rec = env_->record("e2e-killed");
     auto pids = nspawnProcessesUnder(rec.location);
     ASSERT_FALSE(pids.empty());
+    // As the runner's own kill does: the container's init first (it is no
+    // child of ours and would outlive systemd-nspawn), then nspawn.
+    int leader = env_->runner->leaderPid({"e2e-killed", rec.location, rec.location + ".nspawn"});
+    ASSERT_GT(leader, 0);
+    ::kill(leader, SIGKILL);
     for (pid_t pid : pids)
         ::kill(pid, SIGKILL);
     for (int i = 0; i < 100 && env_->driver->probe(rec) == MachineState::Running; ++i)
@@ -382,6 +410,7 @@ TEST_F(NspawnE2E, G2_AKilledContainerLeavesNothingAfterItsDestroy)
 
     RecordingJobContext destroyCtx;
     ASSERT_TRUE(env_->driver->destroy(rec, false, destroyCtx));
+    EXPECT_FALSE(processStartTime(leader).has_value()) << "the container's init outlived it";
     EXPECT_EQ(env_->remainsOf("e2e-killed"), std::vector<std::string>{});
     EXPECT_EQ(env_->tempDirs(), std::vector<std::string>{});
 }
