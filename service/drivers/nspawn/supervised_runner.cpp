@@ -259,9 +259,19 @@ std::shared_ptr<SupervisedRunner::Instance> SupervisedRunner::find(const std::st
         return it->second;
     auto path = pidFile(name);
     auto rec = parseRunRecord(readPidFile(path));
+    if (rec) {
+        std::ifstream comm(fmt::format("/proc/{}/comm", rec->pid));
+        std::string c;
+        std::getline(comm, c);
+        if (!isAlive(*rec) || c != "systemd-nspawn") {
+            ::unlink(path.c_str());  // the machine died while no daemon watched
+            rec.reset();
+        }
+    }
     if (!rec && !rootfs.empty()) {
-        // No pid file: a daemon that died right after starting the machine
-        // never wrote it. The machine may still run; find it by its argv.
+        // No (live) pid file: a daemon that died right after starting the
+        // machine never wrote it. The machine may still run; find it by its
+        // exact argv.
         rec = findNspawnFor(name, rootfs);
         if (rec) {
             log::warning({.machine = name}, "found {} running without its pid file (pid {}); adopting it", name,
@@ -271,13 +281,6 @@ std::shared_ptr<SupervisedRunner::Instance> SupervisedRunner::find(const std::st
     }
     if (!rec)
         return nullptr;
-    std::ifstream comm(fmt::format("/proc/{}/comm", rec->pid));
-    std::string c;
-    std::getline(comm, c);
-    if (!isAlive(*rec) || c != "systemd-nspawn") {
-        ::unlink(path.c_str());  // the machine died while no daemon watched
-        return nullptr;
-    }
     // A machine started by an earlier daemon: watch it, it is not our child.
     auto inst = watch(name, rec->pid, rec->startTime, false);
     inst->ready = true;
