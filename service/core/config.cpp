@@ -21,6 +21,7 @@ namespace zenith::core {
 namespace {
 
 constexpr uint32_t kMaxJobsLimit = 1024;
+constexpr uint32_t kMinHistoryEntries = 50;
 
 std::string_view trim(std::string_view s)
 {
@@ -104,9 +105,27 @@ bool isTokenId(std::string_view s)
     return s.find_first_of(" \t:/") == std::string_view::npos && !hasControlChars(s);
 }
 
-struct Range32 {
-    uint32_t first, last;
-};
+// Space-separated words of a value.
+std::vector<std::string_view> words(std::string_view value)
+{
+    std::vector<std::string_view> out;
+    for (auto rest = value; !rest.empty();) {
+        auto sp = rest.find_first_of(" \t");
+        out.push_back(rest.substr(0, sp));
+        rest = sp == std::string_view::npos ? std::string_view() : trim(rest.substr(sp));
+    }
+    return out;
+}
+
+std::optional<PortRange> parsePortRange(std::string_view word)
+{
+    auto dash = word.find('-');
+    auto first = parseUnsigned(word.substr(0, dash));
+    auto last = dash == std::string_view::npos ? first : parseUnsigned(word.substr(dash + 1));
+    if (!first || !last || *first < 1 || *last > 65535 || *first > *last)
+        return std::nullopt;
+    return PortRange{static_cast<uint16_t>(*first), static_cast<uint16_t>(*last)};
+}
 
 class Parser {
 public:
@@ -198,6 +217,22 @@ private:
         return {};
     }
 
+    // A repeatable, space-separated list: each word must pass `valid`; an
+    // empty assignment resets the list (systemd's convention).
+    Result<void> assignList(std::vector<std::string>& list, bool (*valid)(std::string_view), std::string_view why)
+    {
+        if (value_.empty()) {
+            list.clear();
+            return {};
+        }
+        for (auto word : words(value_)) {
+            if (!valid(word))
+                return bad(fmt::format("{} {}", quoteForMessage(word), why));
+            list.emplace_back(word);
+        }
+        return {};
+    }
+
     Result<void> unknownKey(std::string_view known) const
     {
         return bad(fmt::format("unknown key (known in this section: {})", known));
@@ -228,13 +263,36 @@ private:
 
     Result<void> assignDaemon()
     {
-        if (key_ != "MaxJobs")
-            return unknownKey("MaxJobs");
-        auto v = parseUnsigned(value_);
-        if (!v || *v < 1 || *v > kMaxJobsLimit)
-            return bad(fmt::format("expected a whole number 1-{}", kMaxJobsLimit));
-        config_.maxJobs = *v;
-        return {};
+        if (key_ == "MaxJobs") {
+            auto v = parseUnsigned(value_);
+            if (!v || *v < 1 || *v > kMaxJobsLimit)
+                return bad(fmt::format("expected a whole number 1-{}", kMaxJobsLimit));
+            config_.maxJobs = *v;
+            return {};
+        }
+        if (key_ == "AuditMaxEntries" || key_ == "JobHistoryMaxEntries") {
+            // At least what ListJobs shows (50), so a restart loses none of it.
+            auto v = parseUnsigned(value_);
+            if (!v || *v < kMinHistoryEntries)
+                return bad(fmt::format("expected a whole number {}-{}", kMinHistoryEntries, UINT32_MAX));
+            (key_ == "AuditMaxEntries" ? config_.retention.auditMaxEntries : config_.retention.jobsMaxEntries) = *v;
+            return {};
+        }
+        if (key_ == "AuditMaxAge" || key_ == "JobHistoryMaxAge") {
+            auto v = parseTimeSpan(value_);
+            if (!v || *v < 3600)
+                return bad("expected a time span of at least 1h, e.g. 90d, 12w, 1y");
+            (key_ == "AuditMaxAge" ? config_.retention.auditMaxAgeSec : config_.retention.jobsMaxAgeSec) = *v;
+            return {};
+        }
+        if (key_ == "StopTimeout") {
+            auto v = parseTimeSpan(value_);
+            if (!v || *v < 1 || *v > 3600)
+                return bad("expected a time span of 1s-1h, e.g. 60s");
+            config_.stopTimeoutSec = static_cast<uint32_t>(*v);
+            return {};
+        }
+        return unknownKey("MaxJobs, AuditMaxEntries, AuditMaxAge, JobHistoryMaxEntries, JobHistoryMaxAge, StopTimeout");
     }
 
     // "MIN-MAX" with both parts parsed by `parse`.
@@ -296,7 +354,25 @@ private:
             config_.bridge = std::string(value_);
             return {};
         }
-        return unknownKey("DebianMirror, UbuntuMirror, UbuntuPortsMirror, Bridge");
+        if (key_ == "Bridges")
+            return assignList(config_.bridges, isInterfaceName,
+                              "is not an interface name (1-15 characters from [A-Za-z0-9._-])");
+        if (key_ == "HostPorts") {
+            if (value_.empty()) {
+                config_.hostPorts.clear();
+                config_.hostPortsSet = false;
+                return {};
+            }
+            for (auto word : words(value_)) {
+                auto range = parsePortRange(word);
+                if (!range)
+                    return bad(fmt::format("{} is not a port (1-65535) or a range FIRST-LAST", quoteForMessage(word)));
+                config_.hostPorts.push_back(*range);
+            }
+            config_.hostPortsSet = true;
+            return {};
+        }
+        return unknownKey("DebianMirror, UbuntuMirror, UbuntuPortsMirror, Bridge, Bridges, HostPorts");
     }
 
     Result<void> assignPool(AddressPool& pool)
@@ -320,22 +396,8 @@ private:
             lines.gateway = line_;
             return {};
         }
-        if (key_ == "DNS") {
-            // Repeatable and space separated; an empty assignment resets the list.
-            if (value_.empty()) {
-                pool.dns.clear();
-                return {};
-            }
-            for (auto rest = value_; !rest.empty();) {
-                auto sp = rest.find_first_of(" \t");
-                auto word = rest.substr(0, sp);
-                rest = sp == std::string_view::npos ? std::string_view() : trim(rest.substr(sp));
-                if (!isIpAddress(word))
-                    return bad(fmt::format("{} is not an IP address", quoteForMessage(word)));
-                pool.dns.emplace_back(word);
-            }
-            return {};
-        }
+        if (key_ == "DNS")
+            return assignList(pool.dns, isIpAddress, "is not an IP address");
         if (key_ == "Range") {
             auto r = parsePair<uint32_t>(parseIpv4);
             if (!r)

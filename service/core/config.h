@@ -31,13 +31,40 @@ struct ProxmoxCluster {
     std::string pool;
 };
 
+// How long the registry keeps history ([Daemon]): the newest entries up to
+// a count, none older than an age. Anyone can make the daemon audit a
+// refusal, so the audit trail is bounded like the job history.
+struct Retention {
+    uint64_t auditMaxEntries = 100000;
+    uint64_t auditMaxAgeSec = 365 * 86400ull;
+    uint64_t jobsMaxEntries = 10000;
+    uint64_t jobsMaxAgeSec = 90 * 86400ull;
+};
+
+struct PortRange {
+    uint16_t first = 0, last = 0;
+    bool contains(uint16_t p) const { return p >= first && p <= last; }
+    bool operator==(const PortRange&) const = default;
+};
+
 struct Config {
     uint32_t maxJobs = 4;
+    Retention retention;
+    // On SIGTERM: how long running jobs get to stop and roll back before the
+    // daemon leaves anyway (they are then recorded as failed).
+    uint32_t stopTimeoutSec = 60;
     Limits limits;
     std::string debianMirror;       // empty: from the host's apt sources
     std::string ubuntuMirror;       // empty: a well-known default is NOT used; must be configured for ubuntu
     std::string ubuntuPortsMirror;
     std::string bridge;
+    // Bridges= : the bridges a machine may join besides Bridge= (the default).
+    std::vector<std::string> bridges;
+    // HostPorts= : host ports machines may publish. Unset: 1024-65535, and
+    // never a port the host itself listens on; set: exactly these ranges
+    // (the admin vouches for them, listening ports included).
+    std::vector<PortRange> hostPorts;
+    bool hostPortsSet = false;
     std::map<std::string, AddressPool> pools;
     std::map<std::string, ProxmoxCluster> proxmox;
 };

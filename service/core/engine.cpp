@@ -5,6 +5,7 @@
 
 #include "core/engine_impl.h"
 #include "core/flags.h"
+#include "core/text_quote.h"
 
 namespace zenith::core {
 
@@ -108,7 +109,7 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
             s.progress = 1.0;
             s.step = "plan";
             s.message = request.operation == Operation::Create || request.operation == Operation::Clone
-                            ? d->plan(request.machine, request.spec)
+                            ? toValidUtf8(d->plan(request.machine, request.spec))
                             : fmt::format("would {} machine '{}' ({})", toString(request.operation),
                                           request.machine, request.backend);
             s.cancelable = false;
@@ -255,7 +256,7 @@ Result<std::vector<drivers::ImageInfo>> Engine::images(const std::string& backen
     if (!d) {
         if (backend == "proxmox-lxc" || backend == "proxmox-qemu")
             return fail(ErrorCode::BackendUnavailable, fmt::format("backend '{}' is not configured", backend));
-        return fail(ErrorCode::InvalidArgs, fmt::format("unknown backend '{}'", backend));
+        return fail(ErrorCode::InvalidArgs, fmt::format("unknown backend {}", quoteForMessage(backend)));
     }
     return d->images();
 }

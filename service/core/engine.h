@@ -39,7 +39,8 @@ public:
 };
 
 // A validated request, ready to be authorized and submitted. Carries what
-// polkit needs (verb, machine, backend, template, node) without secrets.
+// polkit needs (verb, machine, backend, source, template, node, bridge, host
+// ports) without secrets.
 struct Request {
     Operation operation = Operation::Create;
     std::string machine;        // the machine acted on (new name for create/clone)
@@ -47,8 +48,10 @@ struct Request {
     std::string source;         // clone: the source machine
     uint64_t flags = 0;
     MachineSpec spec;           // create/clone: validated (clone: merged)
-    std::string templateName;   // polkit detail, "" if none
+    std::string templateName;   // polkit detail: the template made from, "" if none
     std::string node;           // polkit detail, "" if none
+    std::string bridge;         // polkit detail: the bridge joined (defaults applied), "" if none
+    std::vector<uint16_t> hostPorts;  // polkit detail: published host ports, sorted, unique
 
     // "create" | "clone" | "destroy" | "power" | "template": the polkit action suffix.
     std::string_view actionVerb() const;

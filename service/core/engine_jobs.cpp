@@ -4,8 +4,14 @@
 
 #include "core/engine_impl.h"
 #include "core/flags.h"
+#include "core/text_quote.h"
 
 namespace zenith::core {
+
+namespace {
+// Steps are short identifiers ("base-image"); a longer one is a driver bug.
+constexpr size_t kMaxStepBytes = 64;
+}  // namespace
 
 // The driver's window onto its job: progress is clamped to [0,1] and never
 // decreases, whatever the driver reports.
@@ -20,8 +26,10 @@ public:
             [&](JobSnapshot& s) {
                 fraction = std::clamp(fraction, 0.0, 1.0);
                 s.progress = std::max(s.progress, fraction);
-                s.step = std::string(step);
-                s.message = std::string(message);
+                // Drivers quote what tenants and mirrors print: valid UTF-8
+                // and bounded before it is stored or signalled.
+                s.step = toSingleLine(step, kMaxStepBytes);
+                s.message = toValidUtf8(message);
             },
             false);
     }
@@ -192,13 +200,14 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
         } else if (result.error().code == ErrorCode::Cancelled) {
             s.state = JobState::Cancelled;
             s.errorName = std::string(errorCodeName(ErrorCode::Cancelled));
-            s.errorMessage = result.error().message.empty() ? "cancelled" : result.error().message;
+            s.errorMessage = result.error().message.empty() ? "cancelled" : toValidUtf8(result.error().message);
             s.message = fmt::format("{} of {} cancelled", toString(s.operation), s.machine);
         } else {
             s.state = JobState::Failed;
             s.errorName = std::string(errorCodeName(result.error().code));
-            s.errorMessage = result.error().message;
-            s.message = fmt::format("{} of {} failed: {}", toString(s.operation), s.machine, result.error().message);
+            s.errorMessage = toValidUtf8(result.error().message);
+            s.message = toValidUtf8(
+                fmt::format("{} of {} failed: {}", toString(s.operation), s.machine, s.errorMessage));
         }
         s.cancelable = false;
         s.finishedUsec = nowUsec();

@@ -1,9 +1,25 @@
 // Validation of requests before authorization: pure, no state changes.
+#include <set>
+
 #include "core/engine_impl.h"
 #include "core/flags.h"
 #include "core/names.h"
+#include "core/text_quote.h"
 
 namespace zenith::core {
+
+namespace {
+
+void setNetworkDetails(Request& req, const drivers::Driver& d, const MachineSpec& spec)
+{
+    req.bridge = d.bridgeFor(spec);
+    std::set<uint16_t> ports;
+    for (const auto& p : spec.ports.value_or(std::vector<PortForward>{}))
+        ports.insert(p.hostPort);
+    req.hostPorts.assign(ports.begin(), ports.end());
+}
+
+}  // namespace
 
 Result<Request> Engine::prepareCreate(const std::string& name, const std::string& backend, const SpecMap& raw,
                                       uint64_t flags) const
@@ -17,8 +33,8 @@ Result<Request> Engine::prepareCreate(const std::string& name, const std::string
         if (backend == "proxmox-lxc" || backend == "proxmox-qemu")
             return fail(ErrorCode::BackendUnavailable,
                         fmt::format("backend '{}' is not configured on this host", backend));
-        return fail(ErrorCode::InvalidArgs, fmt::format("unknown backend '{}' (known: nspawn, proxmox-lxc, proxmox-qemu)",
-                                                        backend));
+        return fail(ErrorCode::InvalidArgs, fmt::format("unknown backend {} (known: nspawn, proxmox-lxc, proxmox-qemu)",
+                                                        quoteForMessage(backend)));
     }
     auto spec = parseSpec(raw, impl_->config.limits);
     if (!spec)
@@ -33,6 +49,7 @@ Result<Request> Engine::prepareCreate(const std::string& name, const std::string
     req.flags = flags;
     req.templateName = spec->templateName.value_or("");
     req.node = spec->node.value_or("");
+    setNetworkDetails(req, *d, *spec);
     req.spec = std::move(*spec);
     return req;
 }
@@ -68,8 +85,11 @@ Result<Request> Engine::prepareClone(const std::string& source, const std::strin
     req.source = source;
     req.backend = src->backend;
     req.flags = flags;
-    req.templateName = source;
+    // `template` only when the source is one, so a rule can tell cloning a
+    // golden template from copying someone's machine (`source`).
+    req.templateName = src->state == MachineState::Template ? source : std::string();
     req.node = merged.node.value_or("");
+    setNetworkDetails(req, *d, merged);
     req.spec = std::move(merged);
     return req;
 }

@@ -11,12 +11,16 @@
 
 #include <systemd/sd-journal.h>
 
+#include "core/text_quote.h"
+
 namespace zenith::log {
 
 namespace {
 
 constexpr std::string_view kIdentifier = "zenith-provisionerd";
 constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
+// A machine name is at most 63 bytes; anything longer came from a caller.
+constexpr size_t kMaxFieldBytes = 128;
 
 std::atomic<bool> gDebug{false};
 std::atomic<bool> gStderrOnly{false};
@@ -53,13 +57,15 @@ bool sendToJournal(Level level, const Context& ctx, std::string_view message)
 {
     std::vector<std::string> fields;
     fields.reserve(6);
-    fields.push_back(fmt::format("MESSAGE={}", message));
+    // The journal takes any bytes, but journalctl shows invalid UTF-8 as a
+    // blob and a caller-sized message would fill it.
+    fields.push_back(fmt::format("MESSAGE={}", core::toValidUtf8(message)));
     fields.push_back(fmt::format("PRIORITY={}", priorityOf(level)));
     fields.push_back(fmt::format("SYSLOG_IDENTIFIER={}", kIdentifier));
     if (ctx.uid)
         fields.push_back(fmt::format("ZENITH_UID={}", *ctx.uid));
     if (!ctx.machine.empty())
-        fields.push_back(fmt::format("ZENITH_MACHINE={}", ctx.machine));
+        fields.push_back(fmt::format("ZENITH_MACHINE={}", core::toSingleLine(ctx.machine, kMaxFieldBytes)));
     if (ctx.job)
         fields.push_back(fmt::format("ZENITH_JOB={}", *ctx.job));
     std::vector<iovec> iov;
@@ -69,30 +75,18 @@ bool sendToJournal(Level level, const Context& ctx, std::string_view message)
     return sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0;
 }
 
-// One line per message, whatever the message holds: a newline inside it
-// would let a caller-supplied value forge a second log line.
-void appendEscaped(std::string& out, std::string_view text)
-{
-    for (unsigned char c : text) {
-        if (c == '\n')
-            out += "\\n";
-        else if (c < 0x20 || c == 0x7f)
-            out += fmt::format("\\x{:02x}", c);
-        else
-            out += static_cast<char>(c);
-    }
-}
-
 void writeToStderr(Level level, const Context& ctx, std::string_view message)
 {
-    std::string line = fmt::format("{}[{}]: {}: ", kIdentifier, ::getpid(), nameOf(level));
-    appendEscaped(line, message);
+    // One line per message, whatever the message holds: a newline inside it
+    // would let a caller-supplied value forge a second log line.
+    std::string line = fmt::format("{}[{}]: {}: {}", kIdentifier, ::getpid(), nameOf(level),
+                                   core::toSingleLine(message, core::kMaxMessageBytes));
     std::string fields;
     if (ctx.uid)
         fields += fmt::format("uid={}", *ctx.uid);
     if (!ctx.machine.empty()) {
         fields += fields.empty() ? "machine=" : " machine=";
-        appendEscaped(fields, ctx.machine);
+        fields += core::toSingleLine(ctx.machine, kMaxFieldBytes);
     }
     if (ctx.job)
         fields += fmt::format("{}job={}", fields.empty() ? "" : " ", *ctx.job);

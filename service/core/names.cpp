@@ -1,5 +1,7 @@
 #include "core/names.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/text_quote.h"
@@ -39,8 +41,13 @@ Result<void> validateMachineName(std::string_view name, std::string_view what)
         return bad("does not start with a lowercase letter");
     for (size_t i = 0; i < name.size(); ++i) {
         auto c = static_cast<unsigned char>(name[i]);
-        if (!((c >= 'a' && c <= 'z') || isAsciiDigit(c) || c == '-'))
-            return bad(fmt::format("character {} at position {} is not allowed", quoteForMessage(name.substr(i, 1)), i + 1));
+        if (!((c >= 'a' && c <= 'z') || isAsciiDigit(c) || c == '-')) {
+            // Quote the whole character: one byte of a multi-byte one is not
+            // UTF-8, and D-Bus would refuse to send the error at all.
+            const size_t len = std::max<size_t>(1, utf8CharLength(name.substr(i)));
+            return bad(fmt::format("character {} at position {} is not allowed", quoteForMessage(name.substr(i, len)),
+                                   i + 1));
+        }
     }
     return {};
 }

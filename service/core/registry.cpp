@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -85,6 +86,16 @@ constexpr std::string_view kMaxJobId = "SELECT COALESCE(MAX(id), 0) FROM jobs";
 constexpr std::string_view kInsertAudit =
     "INSERT INTO audit (time_usec, uid, verb, machine, backend, job, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
     "?7, ?8)";
+// Retention: the newest N by id, and none older than a time. Jobs that have
+// not finished are kept whatever their age (recovery needs them).
+constexpr std::string_view kPruneAuditCount =
+    "DELETE FROM audit WHERE id <= (SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?1)";
+constexpr std::string_view kPruneAuditAge = "DELETE FROM audit WHERE time_usec < ?1";
+constexpr std::string_view kPruneJobsCount =
+    "DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled') AND id <= (SELECT id FROM jobs WHERE state IN "
+    "('done', 'failed', 'cancelled') ORDER BY id DESC LIMIT 1 OFFSET ?1)";
+constexpr std::string_view kPruneJobsAge =
+    "DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled') AND finished_usec > 0 AND finished_usec < ?1";
 constexpr std::string_view kListAudit =
     "SELECT * FROM (SELECT id, time_usec, uid, verb, machine, backend, job, outcome, detail FROM audit ORDER BY id "
     "DESC LIMIT ?1) ORDER BY id";
@@ -117,6 +128,36 @@ struct Registry::Impl {
     mutable std::mutex mutex;
     // Statements are reset after each use, so const readers may share them.
     mutable SqliteStatement putMachine, removeMachine, listMachines, putJob, listJobs, maxJobId, insertAudit, listAudit;
+    SqliteStatement pruneAuditCount, pruneAuditAge, pruneJobsCount, pruneJobsAge;
+    Retention retention;
+    unsigned writesSincePrune = 0;
+
+    // Caller holds `mutex`.
+    Result<void> pruneLocked()
+    {
+        writesSincePrune = 0;
+        const uint64_t now = nowUsec();
+        auto run = [&](SqliteStatement& st, uint64_t value, std::string_view what) -> Result<void> {
+            StatementUse s(st);
+            s->bind(1, static_cast<int64_t>(std::min<uint64_t>(value, INT64_MAX)));
+            return stepDone(st, what);
+        };
+        auto cutoff = [&](uint64_t ageSec) { return ageSec * 1000000 >= now ? 0 : now - ageSec * 1000000; };
+        if (auto r = run(pruneAuditCount, retention.auditMaxEntries, "pruning the audit trail"); !r)
+            return r;
+        if (auto r = run(pruneAuditAge, cutoff(retention.auditMaxAgeSec), "pruning the audit trail"); !r)
+            return r;
+        if (auto r = run(pruneJobsCount, retention.jobsMaxEntries, "pruning the job history"); !r)
+            return r;
+        return run(pruneJobsAge, cutoff(retention.jobsMaxAgeSec), "pruning the job history");
+    }
+    // After a write; caller holds `mutex`. A failed prune is not the
+    // write's failure: it is tried again later.
+    void pruneNowAndThen()
+    {
+        if (++writesSincePrune >= kPruneEvery)
+            (void)pruneLocked();
+    }
 
     Result<void> exec(std::string_view sql, std::string_view what)
     {
@@ -155,7 +196,11 @@ struct Registry::Impl {
 
     Result<void> prepareAll()
     {
-        const std::array<std::pair<SqliteStatement*, std::string_view>, 8> all{{
+        const std::array<std::pair<SqliteStatement*, std::string_view>, 12> all{{
+            {&pruneAuditCount, kPruneAuditCount},
+            {&pruneAuditAge, kPruneAuditAge},
+            {&pruneJobsCount, kPruneJobsCount},
+            {&pruneJobsAge, kPruneJobsAge},
             {&putMachine, kPutMachine},
             {&removeMachine, kRemoveMachine},
             {&listMachines, kListMachines},
@@ -209,8 +254,11 @@ Result<std::unique_ptr<Registry>> Registry::open(const std::string& path)
     // Other processes (zenithctl never opens it, but an admin's sqlite3 may)
     // must not make the daemon fail at once.
     sqlite3_busy_timeout(db, 5000);
+    // The WAL is checkpointed every 256 pages (1 MiB) and cut back to 1 MiB
+    // after a checkpoint, instead of keeping the size of its busiest moment.
     for (std::string_view pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
-                                    "PRAGMA foreign_keys = ON", "PRAGMA secure_delete = ON"})
+                                    "PRAGMA foreign_keys = ON", "PRAGMA secure_delete = ON",
+                                    "PRAGMA journal_size_limit = 1048576", "PRAGMA wal_autocheckpoint = 256"})
         if (auto r = impl.exec(pragma, pragma); !r)
             return std::unexpected(r.error());
     if (auto r = impl.migrate(); !r)
@@ -311,7 +359,10 @@ Result<void> Registry::putJob(const JobSnapshot& j)
     s->bind(11, j.errorMessage);
     s->bind(12, j.startedUsec);
     s->bind(13, j.finishedUsec);
-    return impl_->stepDone(impl_->putJob, fmt::format("saving job {}", j.id));
+    auto r = impl_->stepDone(impl_->putJob, fmt::format("saving job {}", j.id));
+    if (r && isFinished(j.state))
+        impl_->pruneNowAndThen();
+    return r;
 }
 
 Result<std::vector<JobSnapshot>> Registry::jobs(size_t newestN) const
@@ -368,7 +419,23 @@ Result<void> Registry::audit(const AuditEntry& e)
     s->bind(6, e.job);
     s->bind(7, e.outcome);
     s->bind(8, e.detail);
-    return impl_->stepDone(impl_->insertAudit, "writing an audit entry");
+    auto r = impl_->stepDone(impl_->insertAudit, "writing an audit entry");
+    if (r)
+        impl_->pruneNowAndThen();
+    return r;
+}
+
+Result<void> Registry::setRetention(const Retention& r)
+{
+    std::lock_guard lock(impl_->mutex);
+    impl_->retention = r;
+    return impl_->pruneLocked();
+}
+
+Result<void> Registry::prune()
+{
+    std::lock_guard lock(impl_->mutex);
+    return impl_->pruneLocked();
 }
 
 Result<std::vector<AuditEntry>> Registry::auditEntries(size_t newestN) const

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/job.h"
 #include "core/machine.h"
@@ -42,6 +43,12 @@ public:
 
     Result<void> audit(const AuditEntry& e);
     Result<std::vector<AuditEntry>> auditEntries(size_t newestN = 1000) const;
+
+    // Keeps the audit trail and the finished jobs within `r`: applied now,
+    // then again every kPruneEvery writes. Unfinished jobs are never pruned.
+    Result<void> setRetention(const Retention& r);
+    Result<void> prune();
+    static constexpr unsigned kPruneEvery = 64;
 
 private:
     explicit Registry(sqlite3* db);

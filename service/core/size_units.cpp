@@ -46,4 +46,42 @@ std::string formatSize(uint64_t bytes)
     return fmt::format("{}", bytes);
 }
 
+std::optional<uint64_t> parseTimeSpan(std::string_view text)
+{
+    static constexpr std::array<std::pair<std::string_view, uint64_t>, 11> units{{
+        {"s", 1}, {"sec", 1}, {"min", 60}, {"m", 60}, {"h", 3600}, {"hour", 3600},
+        {"d", 86400}, {"day", 86400}, {"w", 604800}, {"week", 604800}, {"y", 31557600}}};
+    constexpr uint64_t kMax = 100 * 31557600ull;
+    uint64_t total = 0;
+    bool any = false;
+    while (!text.empty()) {
+        if (text.front() == ' ') {
+            text.remove_prefix(1);
+            continue;
+        }
+        uint64_t value = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end == text.data() || value > kMax)
+            return std::nullopt;
+        text.remove_prefix(static_cast<size_t>(end - text.data()));
+        size_t unitLen = 0;
+        while (unitLen < text.size() && text[unitLen] >= 'a' && text[unitLen] <= 'z')
+            ++unitLen;
+        uint64_t factor = unitLen == 0 ? 1 : 0;
+        for (auto [name, seconds] : units)
+            if (text.substr(0, unitLen) == name)
+                factor = seconds;
+        if (factor == 0)
+            return std::nullopt;
+        text.remove_prefix(unitLen);
+        total += value * factor;
+        if (total > kMax)
+            return std::nullopt;
+        any = true;
+    }
+    if (!any)
+        return std::nullopt;
+    return total;
+}
+
 }  // namespace zenith::core

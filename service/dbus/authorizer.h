@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "core/engine.h"
 #include "core/error.h"
 #include "dbus/caller.h"
 
@@ -13,11 +14,17 @@ namespace zenith::dbus {
 struct AuthRequest {
     std::string action;        // polkit action suffix: create|clone|destroy|power|template|read|cancel-other
     std::string verb;          // detail `verb`: the operation (create, start, cancel, list ...)
-    std::string machine;       // details: "" when not applicable
+    std::string machine;       // details: "" when not applicable (and then not passed)
     std::string backend;
-    std::string templateName;
+    std::string source;        // clone: the machine copied
+    std::string templateName;  // create from a template, or a clone whose source is a template
     std::string node;
+    std::string bridge;        // the bridge the machine joins (the default one included)
+    std::string hostPorts;     // "80,443": host ports the machine publishes
 };
+
+// What polkit is told about a validated change request.
+AuthRequest authRequestFor(const core::Request& request);
 
 // Called exactly once, on the loop: success, or AccessDenied /
 // InteractiveAuthorizationRequired with a message saying why.

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "core/names.h"
+#include "core/text_quote.h"
 #include "dbus/error_map.h"
 
 namespace zenith::dbus {
@@ -17,6 +18,20 @@ int stateRank(core::JobState s)
     case core::JobState::Running: return 1;
     default: return 2;
     }
+}
+
+// Job text comes from drivers, which quote tenants and remote services: it
+// must be valid UTF-8 or sd-bus refuses the property, the signal and the
+// reply that carry it. The engine already cleans what it stores; this also
+// covers rows written by an older daemon.
+core::JobSnapshot busSafe(core::JobSnapshot s)
+{
+    s.machine = core::toSingleLine(s.machine, 255);
+    s.step = core::toSingleLine(s.step, 255);
+    s.message = core::toValidUtf8(s.message);
+    s.errorName = core::toSingleLine(s.errorName, 255);
+    s.errorMessage = core::toValidUtf8(s.errorMessage);
+    return s;
 }
 
 }  // namespace
@@ -48,7 +63,7 @@ core::JobSnapshot mergeJobSnapshot(const core::JobSnapshot& current, const core:
         return current;
     if (core::isFinished(current.state) && incoming.state != current.state)
         return current;
-    core::JobSnapshot out = incoming;
+    core::JobSnapshot out = busSafe(incoming);
     out.progress = std::max(current.progress, incoming.progress);
     return out;
 }
@@ -58,7 +73,7 @@ JobObject::JobObject(sdbus::IConnection& connection, EventLoop& loop, core::JobS
     : AdaptorInterfaces(connection, core::jobObjectPath(snapshot.id)),
       loop_(loop),
       onCancel_(std::move(onCancel)),
-      current_(std::move(snapshot)),
+      current_(busSafe(std::move(snapshot))),
       shown_(current_)
 {
     registerAdaptor();

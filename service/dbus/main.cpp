@@ -130,6 +130,8 @@ int serve(const Options& opt)
     auto registry = core::Registry::open(opt.stateDir + "/zenith.db");
     if (!registry)
         return failStart(registry.error().message);
+    if (auto r = (*registry)->setRetention(config->retention); !r)
+        return failStart(r.error().message);
 
     std::unique_ptr<sdbus::IConnection> connection;
     try {
@@ -162,6 +164,9 @@ int serve(const Options& opt)
     nspawn.ubuntuMirror = config->ubuntuMirror;
     nspawn.ubuntuPortsMirror = config->ubuntuPortsMirror;
     nspawn.bridge = config->bridge;
+    nspawn.bridges = config->bridges;
+    nspawn.hostPorts = config->hostPorts;
+    nspawn.hostPortsSet = config->hostPortsSet;
     std::vector<std::unique_ptr<drivers::Driver>> drivers;
     drivers.push_back(drivers::nspawn::makeNspawnDriver(nspawn, *runner));
 
@@ -194,6 +199,7 @@ int serve(const Options& opt)
     } catch (const sdbus::Error& e) {
         log::warning({}, "cannot release {}: {}", kBusName, e.getMessage());
     }
+    service->prepareShutdown();
     // The engine cancels and joins its jobs; their last events find the
     // loop closed and are dropped. Then the objects, then the bus.
     engine.reset();

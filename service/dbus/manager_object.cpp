@@ -1,10 +1,10 @@
 #include "dbus/manager_object.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "core/log.h"
 #include "core/names.h"
+#include "core/text_quote.h"
 #include "dbus/pending_reply.h"
 #include "dbus/spec_variant.h"
 
@@ -12,13 +12,28 @@ namespace zenith::dbus {
 
 namespace {
 
-// Key names only: values may be secrets (password, wireguard_config).
-std::vector<std::string> keysOf(const std::map<std::string, sdbus::Variant>& spec)
+// What a request looks like in the debug log: caller text cut and escaped,
+// key names only (values may be secrets: password, wireguard_config).
+constexpr size_t kShownBytes = 80;
+constexpr size_t kShownKeys = 16;
+
+std::string shown(std::string_view text)
 {
-    std::vector<std::string> keys;
-    for (const auto& [k, v] : spec)
-        keys.push_back(k);
-    return keys;
+    return core::toSingleLine(text, kShownBytes);
+}
+
+std::string keysOf(const std::map<std::string, sdbus::Variant>& spec)
+{
+    std::string out;
+    size_t n = 0;
+    for (const auto& [k, v] : spec) {
+        if (n++ == kShownKeys) {
+            out += fmt::format(",+{} more", spec.size() - kShownKeys);
+            break;
+        }
+        out += (out.empty() ? "" : ",") + core::toSingleLine(k, 32);
+    }
+    return out;
 }
 
 }  // namespace
@@ -43,11 +58,13 @@ void ManagerObject::CreateMachine(PathPair&& result, std::string name, std::stri
     auto caller = currentCaller(getObject());
     if (!caller)
         return reply->fail(caller.error());
-    log::info({.uid = caller->uid, .machine = name}, "CreateMachine backend={} flags={} keys=[{}] from {}", backend,
-              flags, fmt::join(keysOf(spec), ","), caller->sender);
+    // Validated before anything is logged: what is written about a request
+    // the gate refuses is bounded there.
     auto parsed = specFromVariants(spec, "spec");
     auto prepared = parsed ? engine_.prepareCreate(name, backend, *parsed, flags)
                            : core::Result<core::Request>(std::unexpected(parsed.error()));
+    log::debug({.uid = caller->uid, .machine = shown(name)}, "CreateMachine backend={} flags={} keys=[{}] from {}",
+               shown(backend), flags, keysOf(spec), caller->sender);
     gate_.submitChange(*caller, std::move(prepared), {"create", name, backend},
                        [reply](core::Result<core::Submitted> s) {
                            if (!s)
@@ -64,11 +81,11 @@ void ManagerObject::CloneMachine(PathPair&& result, std::string source, std::str
     auto caller = currentCaller(getObject());
     if (!caller)
         return reply->fail(caller.error());
-    log::info({.uid = caller->uid, .machine = new_name}, "CloneMachine source={} flags={} keys=[{}] from {}", source,
-              flags, fmt::join(keysOf(overrides), ","), caller->sender);
     auto parsed = specFromVariants(overrides, "overrides");
     auto prepared = parsed ? engine_.prepareClone(source, new_name, *parsed, flags)
                            : core::Result<core::Request>(std::unexpected(parsed.error()));
+    log::debug({.uid = caller->uid, .machine = shown(new_name)}, "CloneMachine source={} flags={} keys=[{}] from {}",
+               shown(source), flags, keysOf(overrides), caller->sender);
     auto src = engine_.machine(source);
     gate_.submitChange(*caller, std::move(prepared), {"clone", new_name, src ? src->backend : std::string()},
                        [reply](core::Result<core::Submitted> s) {
@@ -86,9 +103,10 @@ void ManagerObject::simpleChange(OnePath&& result, const char* method, core::Ope
     auto caller = currentCaller(getObject());
     if (!caller)
         return reply->fail(caller.error());
-    log::info({.uid = caller->uid, .machine = name}, "{} flags={} from {}", method, flags, caller->sender);
+    auto prepared = engine_.prepareSimple(op, name, flags);
+    log::debug({.uid = caller->uid, .machine = shown(name)}, "{} flags={} from {}", method, flags, caller->sender);
     auto m = engine_.machine(name);
-    gate_.submitChange(*caller, engine_.prepareSimple(op, name, flags),
+    gate_.submitChange(*caller, std::move(prepared),
                        {std::string(core::toString(op)), name, m ? m->backend : std::string()},
                        [reply](core::Result<core::Submitted> s) {
                            if (!s)
@@ -123,9 +141,9 @@ void ManagerObject::GetMachine(OnePath&& result, std::string name)
     auto caller = currentCaller(getObject());
     if (!caller)
         return reply->fail(caller.error());
-    log::debug({.uid = caller->uid, .machine = name}, "GetMachine from {}", caller->sender);
     if (auto valid = core::validateMachineName(name); !valid)
         return reply->fail(valid.error());
+    log::debug({.uid = caller->uid, .machine = name}, "GetMachine from {}", caller->sender);
     gate_.authorizeRead(*caller, "get", name, "", [this, reply, name](core::Result<void> allowed) {
         if (!allowed)
             return reply->fail(allowed.error());
@@ -188,7 +206,7 @@ void ManagerObject::ListImages(
     auto caller = currentCaller(getObject());
     if (!caller)
         return reply->fail(caller.error());
-    log::debug({.uid = caller->uid}, "ListImages backend={} from {}", backend, caller->sender);
+    log::debug({.uid = caller->uid}, "ListImages backend={} from {}", shown(backend), caller->sender);
     gate_.authorizeRead(*caller, "list-images", "", backend, [this, reply, backend](core::Result<void> allowed) {
         if (!allowed)
             return reply->fail(allowed.error());
@@ -196,8 +214,10 @@ void ManagerObject::ListImages(
         if (!images)
             return reply->fail(images.error());
         std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>> out;
+        // Ids and locations are file names read from disk: made safe for the
+        // bus like any text the daemon did not write itself.
         for (const auto& i : *images)
-            out.emplace_back(i.id, i.kind, i.location, i.size);
+            out.emplace_back(core::toValidUtf8(i.id, 255), i.kind, core::toValidUtf8(i.location), i.size);
         reply->ok(out);
     });
 }
@@ -208,7 +228,7 @@ void ManagerObject::CancelJob(sdbus::Result<>&& result, uint32_t id)
     auto caller = currentCaller(getObject());
     if (!caller)
         return reply->fail(caller.error());
-    log::info({.uid = caller->uid, .job = id}, "CancelJob from {}", caller->sender);
+    log::debug({.uid = caller->uid, .job = id}, "CancelJob from {}", caller->sender);
     gate_.cancel(*caller, id, [reply](core::Result<void> r) {
         if (!r)
             return reply->fail(r.error());

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/text_quote.h"
 #include "dbus/error_map.h"
 
 namespace zenith::dbus {
@@ -42,7 +43,12 @@ public:
     }
     void fail(const core::Error& error)
     {
-        send([&] { result_.returnError(toSdbusError(error)); });
+        // The last line of defence: a message that is not valid UTF-8 (a
+        // tenant's file name, a caller's text cut mid-character) would make
+        // sd-bus refuse to send the reply, and the caller would wait for its
+        // timeout instead of getting an answer.
+        const core::Error safe{error.code, core::toValidUtf8(error.message)};
+        send([&] { result_.returnError(toSdbusError(safe)); });
     }
     bool done() const { return done_; }
 
@@ -57,7 +63,7 @@ private:
             f();
         } catch (const sdbus::Error& e) {
             // The caller may have gone; nothing else to do about it.
-            log::debug({}, "cannot send the reply to {}: {}", method_, e.getMessage());
+            log::warning({}, "cannot send the reply to {}: {}", method_, e.getMessage());
         }
     }
 

@@ -36,11 +36,32 @@ std::map<std::string, std::string> polkitDetails(const AuthRequest& request)
         {"machine", request.machine},
         {"backend", request.backend},
     };
-    if (!request.templateName.empty())
-        d.emplace("template", request.templateName);
-    if (!request.node.empty())
-        d.emplace("node", request.node);
+    // Only what is known: a rule can test `action.lookup("bridge")` for
+    // undefined to tell "no bridge" from any bridge name.
+    for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"source", request.source},
+                                     {"template", request.templateName},
+                                     {"node", request.node},
+                                     {"bridge", request.bridge},
+                                     {"host_ports", request.hostPorts}})
+        if (!value.empty())
+            d.emplace(key, value);
     return d;
+}
+
+AuthRequest authRequestFor(const core::Request& req)
+{
+    std::string ports;
+    for (uint16_t p : req.hostPorts)
+        ports += (ports.empty() ? "" : ",") + std::to_string(p);
+    return AuthRequest{.action = std::string(req.actionVerb()),
+                       .verb = std::string(core::toString(req.operation)),
+                       .machine = req.machine,
+                       .backend = req.backend,
+                       .source = req.source,
+                       .templateName = req.templateName,
+                       .node = req.node,
+                       .bridge = req.bridge,
+                       .hostPorts = std::move(ports)};
 }
 
 core::Result<void> polkitDecision(bool isAuthorized, bool isChallenge, bool interactionAllowed,

@@ -23,7 +23,8 @@ inline constexpr std::string_view kPolkitActionPrefix = "org.zenith.provisioner.
 inline constexpr uint32_t kPolkitAllowUserInteraction = 1;
 
 std::string polkitActionId(std::string_view suffix);
-// verb, machine, backend always; template and node only when known.
+// verb, machine, backend always; source, template, node, bridge and
+// host_ports only when known.
 std::map<std::string, std::string> polkitDetails(const AuthRequest& request);
 // Maps CheckAuthorization's (is_authorized, is_challenge) to our answer.
 core::Result<void> polkitDecision(bool isAuthorized, bool isChallenge, bool interactionAllowed,

@@ -11,7 +11,7 @@ ProvisionerService::ProvisionerService(sdbus::IConnection& connection, EventLoop
       loop_(loop),
       engine_(engine),
       linger_(finishedJobLinger),
-      gate_(engine, authorizer, [this](const core::Submitted& s) { onSubmitted(s); })
+      gate_(engine, authorizer, [this](const core::Submitted& s) { onSubmitted(s); }, &loop)
 {
     manager_ = std::make_unique<ManagerObject>(connection, engine, gate_);
 }
@@ -33,6 +33,11 @@ void ProvisionerService::publishAll()
     for (const auto& j : engine_.jobs())
         if (!core::isFinished(j.state))
             showJob(j, false);
+}
+
+void ProvisionerService::prepareShutdown()
+{
+    gate_.flushSuppressed();
 }
 
 // ---- engine events: copy, hop to the loop ----
@@ -167,7 +172,7 @@ void ProvisionerService::cancelFromJob(uint32_t id, std::shared_ptr<PendingReply
 {
     if (!caller)
         return reply->fail(caller.error());
-    log::info({.uid = caller->uid, .job = id}, "Job.Cancel from {}", caller->sender);
+    log::debug({.uid = caller->uid, .job = id}, "Job.Cancel from {}", caller->sender);
     gate_.cancel(*caller, id, [reply](core::Result<void> r) {
         if (!r)
             return reply->fail(r.error());

@@ -32,6 +32,9 @@ public:
     // Loop thread, after engine.recover(): puts what the engine knows on the
     // bus (events from recover() itself are applied too).
     void publishAll();
+    // Loop thread, when the loop has stopped and before the engine goes:
+    // the last writes that need the engine.
+    void prepareShutdown();
 
     // core::EngineObserver: any thread.
     void jobAdded(const core::JobSnapshot& job) override;

@@ -61,6 +61,10 @@ public:
     // naming the key, or NoSuchImage.
     virtual core::Result<void> validate(const core::MachineSpec& spec) const = 0;
 
+    // The bridge a machine made from `spec` joins (a default applied), "" for
+    // none: a polkit detail, so a rule can say who may join which bridge.
+    virtual std::string bridgeFor(const core::MachineSpec& spec) const { return spec.bridge.value_or(""); }
+
     // Human description of what create would do (DRY_RUN's Message).
     virtual std::string plan(const std::string& name, const core::MachineSpec& spec) const = 0;
 

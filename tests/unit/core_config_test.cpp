@@ -179,6 +179,35 @@ struct BadCase {
     std::string message;  // expected prefix of the error
 };
 
+TEST(CoreConfig, RetentionStopTimeoutBridgesAndHostPorts)
+{
+    Config d = parseOk("");
+    EXPECT_EQ(d.retention.auditMaxEntries, 100000u);
+    EXPECT_EQ(d.retention.jobsMaxAgeSec, 90u * 86400);
+    EXPECT_FALSE(d.hostPortsSet);
+    Config c = parseOk("[Daemon]\nAuditMaxEntries=5000\nAuditMaxAge=30d\nJobHistoryMaxEntries=50\n"
+                       "JobHistoryMaxAge=1w 2d\nStopTimeout=2min\n"
+                       "[Nspawn]\nBridge=br0\nBridges=br1 br2\nBridges=br3\nHostPorts=80 8000-8999\n");
+    EXPECT_EQ(c.retention.auditMaxEntries, 5000u);
+    EXPECT_EQ(c.retention.auditMaxAgeSec, 30u * 86400);
+    EXPECT_EQ(c.retention.jobsMaxEntries, 50u);
+    EXPECT_EQ(c.retention.jobsMaxAgeSec, 9u * 86400);
+    EXPECT_EQ(c.stopTimeoutSec, 120u);
+    EXPECT_EQ(c.bridges, (std::vector<std::string>{"br1", "br2", "br3"}));
+    EXPECT_TRUE(c.hostPortsSet);
+    EXPECT_EQ(c.hostPorts, (std::vector<zenith::core::PortRange>{{80, 80}, {8000, 8999}}));
+    // An empty assignment resets, as in systemd's files.
+    Config r = parseOk("[Nspawn]\nBridges=br1\nBridges=\nHostPorts=80\nHostPorts=\n");
+    EXPECT_TRUE(r.bridges.empty());
+    EXPECT_FALSE(r.hostPortsSet);
+    for (const char* bad : {"[Daemon]\nAuditMaxEntries=49\n", "[Daemon]\nAuditMaxAge=10min\n",
+                            "[Daemon]\nJobHistoryMaxAge=forever\n", "[Daemon]\nStopTimeout=0\n",
+                            "[Daemon]\nStopTimeout=2h\n", "[Nspawn]\nBridges=br0 a/b\n",
+                            "[Nspawn]\nHostPorts=0\n", "[Nspawn]\nHostPorts=9-8\n", "[Nspawn]\nHostPorts=65536\n",
+                            "[Nspawn]\nHostPorts=80,443\n"})
+        EXPECT_FALSE(parseConfig(bad, "t.conf")) << bad;
+}
+
 TEST(CoreConfig, EveryErrorNamesFileLineSectionAndKey)
 {
     const std::vector<BadCase> cases{
@@ -189,7 +218,8 @@ TEST(CoreConfig, EveryErrorNamesFileLineSectionAndKey)
         {"MaxJobs=4\n", "test.conf:1: MaxJobs=...: assignment outside any section"},
         {"[Daemon]\nMaxJobs\n", "test.conf:2: [Daemon] 'MaxJobs': not a Key=Value line"},
         {"[Daemon]\n=4\n", "test.conf:2: [Daemon] '4': empty key"},
-        {"[Daemon]\nMaxjobs=4\n", "test.conf:2: [Daemon] Maxjobs=4: unknown key (known in this section: MaxJobs)"},
+        {"[Daemon]\nMaxjobs=4\n", "test.conf:2: [Daemon] Maxjobs=4: unknown key (known in this section: MaxJobs, AuditMaxEntries, AuditMaxAge, "
+         "JobHistoryMaxEntries, JobHistoryMaxAge, StopTimeout)"},
         {"[Daemon]\nMaxJobs=0\n", "test.conf:2: [Daemon] MaxJobs=0: expected a whole number 1-1024"},
         {"[Daemon]\nMaxJobs=1025\n", "test.conf:2: [Daemon] MaxJobs=1025: expected"},
         {"[Daemon]\nMaxJobs=-1\n", "test.conf:2: [Daemon] MaxJobs=-1: expected"},

@@ -68,8 +68,22 @@ TEST_F(CoreLog, AMessageCannotForgeASecondLine)
     log::info({.machine = "a\nb"}, "first\nzenith-provisionerd[1]: error: forged");
     std::string out = testing::internal::GetCapturedStderr();
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
-    EXPECT_THAT(out, HasSubstr("first\\nzenith-provisionerd[1]"));
-    EXPECT_THAT(out, HasSubstr("machine=a\\nb"));
+    EXPECT_THAT(out, HasSubstr("first\\x0azenith-provisionerd[1]"));
+    EXPECT_THAT(out, HasSubstr("machine=a\\x0ab"));
+}
+
+// A caller's megabyte-long name or message cannot make a megabyte-long log
+// line, and bytes that are not UTF-8 are escaped (the journal would show the
+// whole message as a blob).
+TEST_F(CoreLog, LinesAreBoundedAndValidUtf8)
+{
+    testing::internal::CaptureStderr();
+    log::info({.machine = std::string(1 << 20, 'm')}, "name {} {}", "\xff", std::string(1 << 20, 'n'));
+    std::string out = testing::internal::GetCapturedStderr();
+    EXPECT_LT(out.size(), 5000u);
+    EXPECT_THAT(out, HasSubstr("\\xff"));
+    EXPECT_EQ(out.find('\xff'), std::string::npos);
+    EXPECT_THAT(out, HasSubstr("machine=mmm"));
 }
 
 TEST_F(CoreLog, ConcurrentWritersNeverInterleave)

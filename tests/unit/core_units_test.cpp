@@ -90,4 +90,17 @@ TEST(CoreTextQuote, EscapesAndTruncates)
     EXPECT_FALSE(hasControlChars("caf\xc3\xa9 ok"));
 }
 
+TEST(CoreUnits, TimeSpansAsSystemdWritesThem)
+{
+    EXPECT_EQ(parseTimeSpan("30"), 30u);
+    EXPECT_EQ(parseTimeSpan("30s"), 30u);
+    EXPECT_EQ(parseTimeSpan("2min"), 120u);
+    EXPECT_EQ(parseTimeSpan("1h"), 3600u);
+    EXPECT_EQ(parseTimeSpan("90d"), 90u * 86400);
+    EXPECT_EQ(parseTimeSpan("1w 2d"), 9u * 86400);
+    EXPECT_EQ(parseTimeSpan("1y"), 31557600u);
+    for (const char* bad : {"", " ", "d", "1x", "-1", "1.5h", "101y", "99999999999999999999"})
+        EXPECT_FALSE(parseTimeSpan(bad)) << bad;
+}
+
 }  // namespace

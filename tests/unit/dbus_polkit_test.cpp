@@ -22,11 +22,33 @@ TEST(DbusPolkit, DetailsAlwaysNameVerbMachineBackend)
 
 TEST(DbusPolkit, DetailsAddTemplateAndNodeWhenKnown)
 {
-    dbus::AuthRequest r{"create", "create", "web2", "proxmox-lxc", "base-web", "pve2"};
+    dbus::AuthRequest r{.action = "create", .verb = "create", .machine = "web2", .backend = "proxmox-lxc",
+                        .templateName = "base-web", .node = "pve2"};
     auto d = dbus::polkitDetails(r);
     EXPECT_EQ(d.at("template"), "base-web");
     EXPECT_EQ(d.at("node"), "pve2");
     EXPECT_EQ(d.size(), 5u);
+}
+
+// What a rule needs to limit who may clone whose machine, join which bridge
+// or publish which host port.
+TEST(DbusPolkit, RequestsCarrySourceBridgeAndHostPorts)
+{
+    core::Request req;
+    req.operation = core::Operation::Clone;
+    req.machine = "web3";
+    req.backend = "nspawn";
+    req.source = "cust-alice-web";
+    req.bridge = "br-cust";
+    req.hostPorts = {80, 8080};
+    auto d = dbus::polkitDetails(dbus::authRequestFor(req));
+    EXPECT_EQ(d, (std::map<std::string, std::string>{{"verb", "clone"},
+                                                     {"machine", "web3"},
+                                                     {"backend", "nspawn"},
+                                                     {"source", "cust-alice-web"},
+                                                     {"bridge", "br-cust"},
+                                                     {"host_ports", "80,8080"}}));
+    EXPECT_EQ(dbus::authRequestFor(req).action, "clone");
 }
 
 TEST(DbusPolkit, AuthorizedPasses)

@@ -101,7 +101,9 @@ TEST(NspawnSpec, NetworkNeedsABridge)
     s.ipv4 = "10.1.10.91/24";
     EXPECT_EQ(rejectedKey(s), "ipv4");
     s.bridge = "br0";
-    EXPECT_EQ(rejectedKey(s), "");
+    auto allowing = options();
+    allowing.bridges = {"br0"};
+    EXPECT_EQ(rejectedKey(s, allowing), "");
     auto o = options();
     o.bridge = "br-config";
     MachineSpec viaConfig;
@@ -145,12 +147,92 @@ TEST(NspawnSpec, PortsNeedAProtoAndPorts)
     EXPECT_EQ(rejectedKey(s), "");
 }
 
+// A bridge decides which network a tenant is on: only the default one
+// (Bridge=) and those listed in Bridges= may be joined.
+TEST(NspawnSpec, BridgesOutsideTheAllowListAreRefused)
+{
+    MachineSpec s;
+    s.bridge = "br-admin";
+    auto o = options();
+    EXPECT_EQ(rejectedKey(s, o), "bridge");  // no default, no list: none allowed
+    o.bridge = "br0";
+    EXPECT_EQ(rejectedKey(s, o), "bridge");
+    o.bridges = {"br1", "br-admin"};
+    EXPECT_EQ(rejectedKey(s, o), "");
+    s.bridge = "br0";
+    EXPECT_EQ(rejectedKey(s, o), "");  // the default is always allowed
+    auto r = validateNspawnSpec(MachineSpec{.bridge = "br9"}, o, "amd64");
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("allowed: br0, br1, br-admin"), std::string::npos) << r.error().message;
+}
+
+TEST(NspawnSpec, PrivilegedAndHostListeningPortsNeedTheAdmin)
+{
+    using zenith::core::PortForward;
+    MachineSpec s;
+    s.ports = std::vector<PortForward>{{"tcp", 80, 80}};
+    EXPECT_EQ(rejectedKey(s), "ports");
+    s.ports = std::vector<PortForward>{{"tcp", 1024, 80}, {"udp", 65535, 53}};
+    EXPECT_EQ(rejectedKey(s), "");
+
+    // A port the host serves itself, for the same protocol only.
+    const ListeningPorts host{{"tcp", 2222}, {"udp", 5353}};
+    auto check = [&](const MachineSpec& spec, const NspawnOptions& o) {
+        return validateNspawnSpec(spec, o, "amd64", host);
+    };
+    s.ports = std::vector<PortForward>{{"tcp", 2222, 22}};
+    EXPECT_FALSE(check(s, options()));
+    s.ports = std::vector<PortForward>{{"udp", 2222, 22}};
+    EXPECT_TRUE(check(s, options()));
+
+    // HostPorts= set: exactly those ranges, whatever the host listens on.
+    auto o = options();
+    o.hostPortsSet = true;
+    o.hostPorts = {{80, 80}, {2000, 2999}};
+    s.ports = std::vector<PortForward>{{"tcp", 80, 80}, {"tcp", 2222, 22}};
+    EXPECT_TRUE(check(s, o));
+    s.ports = std::vector<PortForward>{{"tcp", 8080, 80}};
+    auto r = check(s, o);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("outside [Nspawn] HostPorts= (80 2000-2999)"), std::string::npos)
+        << r.error().message;
+}
+
+// A key that would be accepted and then ignored is refused, naming it.
+TEST(NspawnSpec, KeysNothingEnforcesAreRefused)
+{
+    MachineSpec s;
+    s.diskMax = 10ull << 30;
+    EXPECT_EQ(rejectedKey(s), "disk_max");
+    s = {};
+    s.swapMax = 1ull << 30;
+    EXPECT_EQ(rejectedKey(s), "swap_max");
+    s = {};
+    s.cores = 2;
+    EXPECT_EQ(rejectedKey(s), "cores");
+}
+
+TEST(NspawnHostListeners, ParsesListeningTcpAndBoundUdp)
+{
+    const std::string tcp =
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1\n"
+        "   1: 0100007F:1F90 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 2 1\n"
+        "   2: garbage\n";
+    EXPECT_EQ(parseProcNetTable(tcp, "tcp"), (ListeningPorts{{"tcp", 22}}));
+    const std::string udp6 =
+        "  sl  local_address                         remote_address                        st ...\n"
+        "   0: 00000000000000000000000000000000:14E9 00000000000000000000000000000000:0000 07 0 0\n";
+    EXPECT_EQ(parseProcNetTable(udp6, "udp"), (ListeningPorts{{"udp", 5353}}));
+}
+
 TEST(NspawnSpec, Ipv4AutoIsRefusedUpFrontNamingTheKey)
 {
     MachineSpec s;
     s.ipv4 = "auto";
-    s.bridge = "br0";
-    auto r = validateNspawnSpec(s, options(), "amd64");
+    auto o = options();
+    o.bridge = "br0";
+    auto r = validateNspawnSpec(s, o, "amd64");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
     EXPECT_TRUE(r.error().message.starts_with("ipv4:")) << r.error().message;

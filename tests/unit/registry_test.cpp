@@ -1,6 +1,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,9 +100,18 @@ protected:
         j.cancelable = false;
         j.errorName = "BackendFailed";
         j.errorMessage = "debootstrap exited with status 1";
-        j.startedUsec = 1700000000000000ull + id;
-        j.finishedUsec = 1700000000500000ull + id;
+        // Recent: the default retention prunes finished jobs older than 90 days.
+        j.startedUsec = recentUsec() + id;
+        j.finishedUsec = recentUsec() + 500000 + id;
         return j;
+    }
+    static uint64_t recentUsec()
+    {
+        static const uint64_t base = std::chrono::duration_cast<std::chrono::microseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count() -
+                                     3600ull * 1000000;
+        return base;
     }
 
     std::string dir_, path_;
@@ -338,6 +350,66 @@ TEST_F(RegistryTest, ConcurrentWritersAllLand)
     EXPECT_EQ(reg->jobs()->size(), 200u);
     EXPECT_EQ(reg->auditEntries()->size(), 200u);
     EXPECT_EQ(reg->maxJobId(), 350u);
+}
+
+// Anyone can make the daemon audit a refusal: the trail and the job history
+// are kept within a count and an age.
+TEST_F(RegistryTest, RetentionKeepsTheNewestWithinCountAndAge)
+{
+    auto reg = openOk();
+    ASSERT_TRUE(reg);
+    Retention r;
+    r.auditMaxEntries = 50;
+    r.jobsMaxEntries = 60;
+    ASSERT_TRUE(reg->setRetention(r));
+    for (uint32_t i = 1; i <= 200; ++i) {
+        ASSERT_TRUE(reg->audit({0, 1000, "create", "m" + std::to_string(i), "nspawn", 0, "denied", ""}));
+        ASSERT_TRUE(reg->putJob(sampleJob(i)));
+    }
+    JobSnapshot running = sampleJob(1000);
+    running.state = JobState::Running;
+    running.finishedUsec = 0;
+    ASSERT_TRUE(reg->putJob(running));
+    ASSERT_TRUE(reg->prune());
+    auto audit = reg->auditEntries(1000);
+    ASSERT_EQ(audit->size(), 50u);
+    EXPECT_EQ(audit->back().machine, "m200");
+    EXPECT_EQ(audit->front().machine, "m151");
+    auto jobs = reg->jobs(1000);
+    ASSERT_EQ(jobs->size(), 61u);  // 60 finished + the running one, whatever the count
+    EXPECT_EQ(jobs->front().id, 141u);
+    EXPECT_EQ(jobs->back().id, 1000u);
+
+    // By age: an old finished job and an old audit entry go; a job still
+    // running stays however old (recovery needs it).
+    JobSnapshot old = sampleJob(2000);
+    old.finishedUsec = 1000000;
+    ASSERT_TRUE(reg->putJob(old));
+    JobSnapshot oldRunning = sampleJob(2001);
+    oldRunning.state = JobState::Running;
+    oldRunning.startedUsec = 1000000;
+    oldRunning.finishedUsec = 0;
+    ASSERT_TRUE(reg->putJob(oldRunning));
+    ASSERT_TRUE(reg->audit({1000000, 1000, "create", "ancient", "nspawn", 0, "denied", ""}));
+    ASSERT_TRUE(reg->prune());
+    jobs = reg->jobs(1000);
+    EXPECT_TRUE(std::none_of(jobs->begin(), jobs->end(), [](auto& j) { return j.id == 2000; }));
+    EXPECT_TRUE(std::any_of(jobs->begin(), jobs->end(), [](auto& j) { return j.id == 2001; }));
+    audit = reg->auditEntries(1000);
+    EXPECT_TRUE(std::none_of(audit->begin(), audit->end(), [](auto& e) { return e.machine == "ancient"; }));
+}
+
+// Pruning needs no call of its own: writes trigger it.
+TEST_F(RegistryTest, WritesPruneOnTheirOwn)
+{
+    auto reg = openOk();
+    ASSERT_TRUE(reg);
+    Retention r;
+    r.auditMaxEntries = 50;
+    ASSERT_TRUE(reg->setRetention(r));
+    for (uint32_t i = 0; i < 1000; ++i)
+        ASSERT_TRUE(reg->audit({0, 1000, "create", "m", "nspawn", 0, "denied", ""}));
+    EXPECT_LE(reg->auditEntries(5000)->size(), 50u + Registry::kPruneEvery);
 }
 
 TEST_F(RegistryTest, CorruptRowsAreReportedNotGuessed)

@@ -72,8 +72,12 @@ public:
 
     core::Result<void> validate(const core::MachineSpec& spec) const override
     {
-        return validateNspawnSpec(spec, o_, hostArch_);
+        // The host's listening ports are read only when ports are asked for
+        // (a few small /proc reads).
+        return validateNspawnSpec(spec, o_, hostArch_, spec.ports ? hostListeningPorts() : ListeningPorts{});
     }
+
+    std::string bridgeFor(const core::MachineSpec& spec) const override { return effectiveBridge(spec, o_); }
 
     std::string plan(const std::string& name, const core::MachineSpec& spec) const override
     {

@@ -3,6 +3,9 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
+
+#include "core/config.h"
 
 namespace zenith::drivers::nspawn {
 
@@ -18,6 +21,11 @@ struct NspawnOptions {
     std::string ubuntuMirror;       // UbuntuMirror= (amd64)
     std::string ubuntuPortsMirror;  // UbuntuPortsMirror= (arm64)
     std::string bridge;             // Bridge=: default for new machines
+    std::vector<std::string> bridges;  // Bridges=: others a machine may join
+    // HostPorts=: what machines may publish; unset: 1024-65535 minus the
+    // host's own listening ports (see core::Config).
+    std::vector<core::PortRange> hostPorts;
+    bool hostPortsSet = false;
     std::string aptDir = "/etc/apt";
     std::chrono::seconds startTimeout{90};
     std::chrono::seconds stopTimeout{30};

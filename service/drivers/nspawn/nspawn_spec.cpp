@@ -33,6 +33,62 @@ std::string_view ubuntuMirrorKey(std::string_view arch)
     return arch == "arm64" ? "UbuntuPortsMirror=" : "UbuntuMirror=";
 }
 
+// A machine joins the default bridge or one the admin listed: a bridge
+// decides which network a tenant is on.
+core::Result<void> checkBridgeAllowed(const std::string& bridge, const NspawnOptions& o)
+{
+    if (bridge.empty() || bridge == o.bridge ||
+        std::find(o.bridges.begin(), o.bridges.end(), bridge) != o.bridges.end())
+        return {};
+    std::vector<std::string_view> allowed;
+    if (!o.bridge.empty())
+        allowed.push_back(o.bridge);
+    allowed.insert(allowed.end(), o.bridges.begin(), o.bridges.end());
+    return core::fail(ErrorCode::InvalidArgs,
+                      fmt::format("bridge: {} is not allowed (allowed: {}; the admin lists bridges in [Nspawn] "
+                                  "Bridge= and Bridges=)",
+                                  bridge, allowed.empty() ? std::string("none") : joined(allowed)));
+}
+
+std::string rangesText(const std::vector<core::PortRange>& ranges)
+{
+    std::string out;
+    for (const auto& r : ranges)
+        out += (out.empty() ? "" : " ") +
+               (r.first == r.last ? std::to_string(r.first) : fmt::format("{}-{}", r.first, r.last));
+    return out;
+}
+
+// Published host ports: within HostPorts= when the admin set it; else from
+// 1024 up and never one the host serves itself (the forward would take the
+// host service's connections).
+core::Result<void> checkHostPorts(const core::MachineSpec& s, const NspawnOptions& o, const ListeningPorts& listening)
+{
+    constexpr uint16_t kFirstUnprivileged = 1024;
+    for (const auto& p : s.ports.value_or(std::vector<core::PortForward>{})) {
+        if (o.hostPortsSet) {
+            bool inside = std::any_of(o.hostPorts.begin(), o.hostPorts.end(),
+                                      [&](const core::PortRange& r) { return r.contains(p.hostPort); });
+            if (!inside)
+                return core::fail(ErrorCode::InvalidArgs,
+                                  fmt::format("ports: host port {}/{} is outside [Nspawn] HostPorts= ({})", p.hostPort,
+                                              p.proto, rangesText(o.hostPorts)));
+            continue;
+        }
+        if (p.hostPort < kFirstUnprivileged)
+            return core::fail(ErrorCode::InvalidArgs,
+                              fmt::format("ports: host port {}/{} is below {}; the admin can allow it in [Nspawn] "
+                                          "HostPorts=",
+                                          p.hostPort, p.proto, kFirstUnprivileged));
+        if (listening.contains({p.proto, p.hostPort}))
+            return core::fail(ErrorCode::InvalidArgs,
+                              fmt::format("ports: host port {}/{} is in use by the host itself; the admin can allow "
+                                          "it in [Nspawn] HostPorts=",
+                                          p.hostPort, p.proto));
+    }
+    return {};
+}
+
 }  // namespace
 
 ImageKey imageKeyFor(const core::MachineSpec& spec, std::string_view hostArch)
@@ -62,7 +118,7 @@ core::Result<std::string> mirrorFor(const ImageKey& key, const NspawnOptions& op
 }
 
 core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOptions& options,
-                                      std::string_view hostArch)
+                                      std::string_view hostArch, const ListeningPorts& listening)
 {
     auto unsupported = [](std::string_view key, std::string_view why) {
         return core::fail(ErrorCode::InvalidArgs, fmt::format("{}: not supported by the nspawn backend ({})", key, why));
@@ -89,6 +145,14 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
         return unsupported("ipv6_mode", "only none and native");
     if (s.ssh && *s.ssh)
         return unsupported("ssh", "the minbase image has no SSH server; ssh_authorized_keys are installed for root");
+    // Accepted and then ignored would be worse than refused: nothing here
+    // enforces these yet.
+    if (s.diskMax)
+        return unsupported("disk_max", "no disk quota is enforced for containers yet");
+    if (s.swapMax)
+        return unsupported("swap_max", "no swap limit is enforced for containers yet");
+    if (s.cores)
+        return unsupported("cores", "no CPU set is enforced for containers yet; use cpu_quota");
 
     auto key = imageKeyFor(s, hostArch);
     auto distros = knownDistros();
@@ -123,6 +187,10 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
     if (s.bridge && !validInterfaceName(*s.bridge))
         return core::fail(ErrorCode::InvalidArgs, fmt::format("bridge: \"{}\" is not an interface name", *s.bridge));
     std::string bridge = effectiveBridge(s, options);
+    if (auto r = checkBridgeAllowed(bridge, options); !r)
+        return r;
+    if (auto r = checkHostPorts(s, options, listening); !r)
+        return r;
     // Refused up front rather than failing the job later: nothing allocates
     // from the address pools yet.
     if (s.ipv4 && *s.ipv4 == "auto")

@@ -7,15 +7,18 @@
 #include "core/error.h"
 #include "core/spec.h"
 #include "drivers/nspawn/distro_catalog.h"
+#include "drivers/nspawn/host_listeners.h"
 #include "drivers/nspawn/nspawn_options.h"
 
 namespace zenith::drivers::nspawn {
 
-// Keys of other backends (Proxmox, VMs), a foreign architecture, an unknown
-// distro or release, a network setting that needs a bridge without one...:
+// Keys of other backends (Proxmox, VMs), keys this backend cannot enforce
+// yet, a foreign architecture, an unknown distro or release, a network
+// setting that needs a bridge without one, a bridge outside Bridge=/Bridges=,
+// a host port outside HostPorts= or one the host listens on (`listening`)...:
 // InvalidArgs naming the key.
 core::Result<void> validateNspawnSpec(const core::MachineSpec& spec, const NspawnOptions& options,
-                                      std::string_view hostArch);
+                                      std::string_view hostArch, const ListeningPorts& listening = {});
 
 // distro/release/arch with defaults (debian, bookworm, the host's arch).
 ImageKey imageKeyFor(const core::MachineSpec& spec, std::string_view hostArch);
