@@ -4,12 +4,16 @@
 // The tests share one base image and run in the order written.
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -441,6 +445,107 @@ TEST_F(NspawnE2E, H_CloneAStoppedMachine)
         ASSERT_TRUE(env_->driver->destroy(env_->record(name), true, c));
         EXPECT_EQ(env_->remainsOf(name), std::vector<std::string>{});
     }
+}
+
+// A tenant's root owns its tree and can plant anything where the daemon
+// reads when it clones (etc/hosts, and etc/shadow when a password is set).
+// Each trap fails the clone promptly with the path named, leaves nothing,
+// and the same goes for a template made from a poisoned tree.
+TEST_F(NspawnE2E, H2_TrapFilesFailClonesAndTemplatesNamingThePath)
+{
+    RecordingJobContext c0;
+    ASSERT_TRUE(create("e2e-trap", {}, false, c0));
+    auto src = env_->record("e2e-trap");
+    const fs::path tree = src.location;
+
+    struct Trap {
+        const char* name;
+        std::function<void(const fs::path&)> plant;
+        const char* why;
+    };
+    const std::vector<Trap> traps{
+        {"fifo", [](const fs::path& p) { ASSERT_EQ(::mkfifo(p.c_str(), 0644), 0); }, "is a FIFO"},
+        {"device", [](const fs::path& p) { ASSERT_EQ(::mknod(p.c_str(), S_IFCHR | 0644, makedev(1, 5)), 0); },
+         "is a character device"},
+        {"socket", [](const fs::path& p) { ASSERT_EQ(::mknod(p.c_str(), S_IFSOCK | 0644, 0), 0); }, "is a socket"},
+        {"symlink loop",
+         [](const fs::path& p) {
+             fs::create_symlink(p.filename().string() + ".loop", p);
+             fs::create_symlink(p.filename(), p.string() + ".loop");
+         },
+         "Too many levels of symbolic links"},
+        {"64 GiB sparse file",
+         [](const fs::path& p) {
+             std::ofstream(p).close();
+             fs::resize_file(p, 64ull << 30);
+         },
+         "68719476736 bytes"},
+    };
+    auto residentKiB = [] {
+        std::istringstream status(slurp("/proc/self/status"));
+        for (std::string l; std::getline(status, l);)
+            if (l.starts_with("VmRSS:"))
+                return std::stoul(l.substr(6));
+        return 0ul;
+    };
+    // A clone that hangs must fail the suite, not stall it.
+    auto cloneGuarded = [&](const core::MachineSpec& spec) {
+        RecordingJobContext ctx;
+        auto f = std::async(std::launch::async, [&] { return env_->driver->clone(src, "e2e-trapped", spec, false, ctx); });
+        if (f.wait_for(120s) != std::future_status::ready) {
+            ADD_FAILURE() << "the clone hung";
+            std::abort();
+        }
+        return f.get();
+    };
+
+    core::MachineSpec withPassword;
+    withPassword.password = core::Secret("e2e-Trap-pw");
+    const auto rssBefore = residentKiB();
+    for (const std::string file : {"etc/hosts", "etc/shadow"}) {
+        const fs::path target = tree / file;
+        const fs::path saved = env_->root / "saved-trap-file";
+        fs::copy_file(target, saved, fs::copy_options::overwrite_existing);
+        for (const auto& trap : traps) {
+            SCOPED_TRACE(trap.name + std::string(" at ") + file);
+            fs::remove(target);
+            fs::remove(target.string() + ".loop");
+            trap.plant(target);
+            const auto started = std::chrono::steady_clock::now();
+            auto r = cloneGuarded(withPassword);
+            const auto took = std::chrono::steady_clock::now() - started;
+            ASSERT_FALSE(r) << "the clone went through";
+            EXPECT_EQ(r.error().code, ErrorCode::BackendFailed) << r.error().message;
+            const std::string path = (fs::path(env_->options.machinesDir) / "e2e-trapped" / file).string();
+            EXPECT_NE(r.error().message.find(path), std::string::npos) << r.error().message;
+            EXPECT_NE(r.error().message.find(trap.why), std::string::npos) << r.error().message;
+            EXPECT_EQ(env_->remainsOf("e2e-trapped"), std::vector<std::string>{});
+            // The copy of the tree takes the time; the trap adds none.
+            EXPECT_LT(took, 60s);
+        }
+        fs::remove(target);
+        fs::remove(target.string() + ".loop");
+        fs::copy_file(saved, target);
+    }
+    EXPECT_LT(residentKiB(), rssBefore + 16 * 1024) << "memory grew while refusing the traps";
+
+    // A template made from a poisoned tree: creating from it fails the same way.
+    fs::remove(tree / "etc/hosts");
+    ASSERT_EQ(::mkfifo((tree / "etc/hosts").c_str(), 0644), 0);
+    RecordingJobContext t;
+    ASSERT_TRUE(env_->driver->makeTemplate(src, t));
+    core::MachineSpec fromTemplate;
+    fromTemplate.templateName = "e2e-trap";
+    RecordingJobContext c;
+    auto child = create("e2e-trap-child", fromTemplate, false, c);
+    ASSERT_FALSE(child);
+    EXPECT_NE(child.error().message.find("e2e-trap-child/etc/hosts is a FIFO"), std::string::npos)
+        << child.error().message;
+    EXPECT_EQ(env_->remainsOf("e2e-trap-child"), std::vector<std::string>{});
+
+    RecordingJobContext d;
+    ASSERT_TRUE(env_->driver->destroy(src, true, d));
+    EXPECT_EQ(env_->remainsOf("e2e-trap"), std::vector<std::string>{});
 }
 
 // The fast path: state and machines on btrfs (a loop device in this

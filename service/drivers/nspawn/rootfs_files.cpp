@@ -67,6 +67,19 @@ core::Result<ParentDir> openParentInRoot(const std::string& rootfs, std::string_
     return ParentDir{std::move(dirFd), std::move(name)};
 }
 
+std::string_view fileTypeName(mode_t mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    case S_IFDIR: return "a directory";
+    case S_IFLNK: return "a symbolic link";
+    default: return "a special file";
+    }
+}
+
 }  // namespace
 
 core::Result<void> writeFileInRoot(const std::string& rootfs, std::string_view rel, std::string_view content,
@@ -103,17 +116,42 @@ core::Result<void> writeFileInRoot(const std::string& rootfs, std::string_view r
     return {};
 }
 
-core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootfs, std::string_view rel)
+core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootfs, std::string_view rel,
+                                                        size_t maxBytes)
 {
     UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root)
         return std::unexpected(failure("cannot open", rootfs, "", errno));
-    UniqueFd file(openInRoot(root.get(), rel, O_RDONLY));
-    if (!file) {
+    // O_PATH first: it opens nothing (no FIFO wait, no device driver), and
+    // the fd pins the inode that is then checked and read.
+    UniqueFd path(openInRoot(root.get(), rel, O_PATH));
+    if (!path) {
         if (errno == ENOENT)
             return std::optional<std::string>();
         return std::unexpected(failure("cannot open", rootfs, rel, errno));
     }
+    struct stat st {};
+    if (::fstat(path.get(), &st) != 0)
+        return std::unexpected(failure("cannot stat", rootfs, rel, errno));
+    if (!S_ISREG(st.st_mode))
+        return core::fail(core::ErrorCode::BackendFailed,
+                          fmt::format("{}/{} is {}, not a regular file; refusing to read it", rootfs, rel,
+                                      fileTypeName(st.st_mode)));
+    if (static_cast<uint64_t>(st.st_size) > maxBytes)
+        return core::fail(core::ErrorCode::BackendFailed,
+                          fmt::format("{}/{} is {} bytes, more than the {} bytes such a file may have; refusing to "
+                                      "read it",
+                                      rootfs, rel, st.st_size, maxBytes));
+    // Reopen the very inode for reading. O_NONBLOCK and O_NOCTTY cost
+    // nothing on a regular file and keep a swapped-in special file harmless.
+    UniqueFd file(::open(fmt::format("/proc/self/fd/{}", path.get()).c_str(),
+                         O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!file)
+        return std::unexpected(failure("cannot open", rootfs, rel, errno));
+    struct stat again {};
+    if (::fstat(file.get(), &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
+        !S_ISREG(again.st_mode))
+        return core::fail(core::ErrorCode::BackendFailed, fmt::format("{}/{} changed while it was opened", rootfs, rel));
     std::string out;
     char buf[8192];
     for (;;) {
@@ -124,6 +162,10 @@ core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootf
             return std::unexpected(failure("cannot read", rootfs, rel, errno));
         if (n == 0)
             break;
+        // The size was checked, but a file can grow while it is read.
+        if (out.size() + static_cast<size_t>(n) > maxBytes)
+            return core::fail(core::ErrorCode::BackendFailed,
+                              fmt::format("{}/{} grew past {} bytes while it was read", rootfs, rel, maxBytes));
         out.append(buf, static_cast<size_t>(n));
     }
     return std::optional<std::string>(std::move(out));

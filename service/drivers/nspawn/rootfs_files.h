@@ -23,8 +23,18 @@ struct FileOwner {
 // `content`, mode `mode` and owner `owner` (root when nullopt).
 core::Result<void> writeFileInRoot(const std::string& rootfs, std::string_view rel, std::string_view content,
                                    mode_t mode, std::optional<FileOwner> owner = std::nullopt);
-// nullopt when the file does not exist.
-core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootfs, std::string_view rel);
+// Files the daemon reads in a machine tree are small (hosts, shadow): a few
+// MiB is plenty, and a tenant's 64 GiB sparse file must not be read.
+inline constexpr size_t kMaxTreeFileBytes = 4 << 20;
+
+// nullopt when the file does not exist. The tree's root user may have put
+// anything there, so the path is resolved inside the tree, the file must be
+// a regular file (not a FIFO that would block the read forever, a device, a
+// socket, a directory) of at most `maxBytes`, and it is never opened before
+// that is known (opening a device can have effects of its own). Anything
+// else is a BackendFailed error naming the path.
+core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootfs, std::string_view rel,
+                                                        size_t maxBytes = kMaxTreeFileBytes);
 // Mode and owner of an existing file.
 core::Result<std::pair<mode_t, FileOwner>> fileModeInRoot(const std::string& rootfs, std::string_view rel);
 // mkdir -p inside the tree; existing directories keep their mode.

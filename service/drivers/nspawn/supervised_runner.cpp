@@ -82,9 +82,15 @@ pid_t containerInit(pid_t pid)
     return 0;
 }
 
+// The console log is the tenant's output: only its tail is read, however
+// big the file is.
 std::string lastLines(const std::string& path, size_t n)
 {
-    std::ifstream f(path);
+    constexpr std::streamoff kTail = 64 * 1024;
+    std::ifstream f(path, std::ios::binary);
+    f.seekg(0, std::ios::end);
+    const std::streamoff size = f.tellg();
+    f.seekg(size > kTail ? size - kTail : 0);
     std::vector<std::string> lines;
     for (std::string l; std::getline(f, l);)
         if (!l.empty())
