@@ -353,6 +353,7 @@ int run(int argc, char** argv)
             {"Node", m->node},
             {"VMID", m->vmid ? std::to_string(m->vmid) : ""},
             {"CreatedByUID", std::to_string(m->createdByUid)},
+            {"UIDShift", m->uidShift ? std::to_string(m->uidShift) : ""},
             {"Path", m->path}};
         for (const auto& [key, value] : fields)
             std::cout << fmt::format("{:>13}: {}\n", key, value.empty() ? "-" : value);

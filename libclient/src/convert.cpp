@@ -62,6 +62,7 @@ MachineInfo machineFromProperties(const VariantMap& props, std::string path)
     read(props, "Node", m.node);
     read(props, "VMID", m.vmid);
     read(props, "CreatedByUID", m.createdByUid);
+    read(props, "UIDShift", m.uidShift);
     return m;
 }
 

@@ -372,7 +372,14 @@ private:
             config_.hostPortsSet = true;
             return {};
         }
-        return unknownKey("DebianMirror, UbuntuMirror, UbuntuPortsMirror, Bridge, Bridges, HostPorts");
+        if (key_ == "PrivateUsersOwnership") {
+            if (value_ != "auto" && value_ != "map" && value_ != "chown")
+                return bad("expected auto, map or chown");
+            config_.privateUsersOwnership = std::string(value_);
+            return {};
+        }
+        return unknownKey("DebianMirror, UbuntuMirror, UbuntuPortsMirror, Bridge, Bridges, HostPorts, "
+                          "PrivateUsersOwnership");
     }
 
     Result<void> assignPool(AddressPool& pool)

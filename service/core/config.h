@@ -65,6 +65,7 @@ struct Config {
     // (the admin vouches for them, listening ports included).
     std::vector<PortRange> hostPorts;
     bool hostPortsSet = false;
+    std::string privateUsersOwnership = "auto";  // auto | map | chown
     std::map<std::string, AddressPool> pools;
     std::map<std::string, ProxmoxCluster> proxmox;
 };

@@ -56,6 +56,47 @@ Engine::~Engine()
     workers.clear();
 }
 
+std::vector<uint32_t> Engine::shutdown(std::chrono::milliseconds timeout)
+{
+    Impl& I = *impl_;
+    std::vector<std::shared_ptr<JobEntry>> stuck;
+    {
+        std::unique_lock lock(I.mu);
+        for (auto& [id, e] : I.jobs)
+            if (!isFinished(e->snap.state))
+                e->stop.request_stop();
+        if (I.jobEnded.wait_for(lock, timeout, [&] { return I.activeJobs == 0; }))
+            return {};
+        for (auto& [id, e] : I.jobs)
+            if (!isFinished(e->snap.state)) {
+                e->abandoned = true;
+                stuck.push_back(e);
+            }
+    }
+    std::vector<uint32_t> ids;
+    for (auto& e : stuck) {
+        JobSnapshot s;
+        {
+            std::lock_guard lock(I.mu);
+            s = e->snap;
+        }
+        s.state = JobState::Failed;
+        s.cancelable = false;
+        s.errorName = std::string(errorCodeName(ErrorCode::BackendFailed));
+        s.errorMessage = fmt::format("the daemon stopped while the job was stuck (it did not end within {} ms of "
+                                     "being cancelled)",
+                                     timeout.count());
+        s.message = fmt::format("{} of {} failed: {}", toString(s.operation), s.machine, s.errorMessage);
+        s.finishedUsec = nowUsec();
+        I.persistJob(s);
+        I.auditJob(s, e->request, s.result(), s.errorMessage);
+        log::error({.uid = s.startedByUid, .machine = s.machine, .job = s.id}, "job {} ({}) is stuck; recorded as failed",
+                   s.id, toString(s.operation));
+        ids.push_back(s.id);
+    }
+    return ids;
+}
+
 void Engine::setObserver(EngineObserver* observer)
 {
     impl_->observer = observer;

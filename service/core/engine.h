@@ -8,6 +8,7 @@
 // threads; the facade must hop to its own loop before touching the bus.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -65,7 +66,17 @@ struct Submitted {
 class Engine {
 public:
     Engine(Config config, Registry& registry, std::vector<std::unique_ptr<drivers::Driver>> drivers);
-    ~Engine();  // cancels running jobs and joins their threads
+    // Cancels running jobs and joins their threads: call shutdown() first
+    // when a job may be stuck.
+    ~Engine();
+
+    // Daemon stop: cancels every running job and waits up to `timeout` for
+    // them to end (rolling back what they made). A job still running then is
+    // stuck (in I/O, in a driver bug): it is recorded as failed and
+    // abandoned, and its id returned. With stuck jobs the engine must not be
+    // destroyed (their threads still use it): the caller leaves the process
+    // (the next start rolls back what they left).
+    std::vector<uint32_t> shutdown(std::chrono::milliseconds timeout);
 
     void setObserver(EngineObserver* observer);  // before recover()
 

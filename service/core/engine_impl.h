@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -28,6 +29,9 @@ struct JobEntry {
     JobSnapshot snap;
     std::stop_source stop;
     Request request;
+    // Recorded as failed by shutdown() while its thread was stuck: if the
+    // thread ever comes back, its result is not written over that record.
+    bool abandoned = false;
 };
 
 struct Engine::Impl {
@@ -37,6 +41,7 @@ struct Engine::Impl {
     EngineObserver* observer = nullptr;
 
     mutable std::mutex mu;
+    std::condition_variable jobEnded;  // a job left activeJobs (shutdown waits on it)
     std::map<std::string, MachineRecord, std::less<>> machines;
     std::map<uint32_t, std::shared_ptr<JobEntry>> jobs;
     std::set<std::string, std::less<>> busy;  // machines locked by a running job
@@ -145,8 +150,15 @@ struct Engine::Impl {
 
     class JobCtx;
     void runJob(std::shared_ptr<JobEntry> e);
+    // work() with every exception turned into a failed result: nothing a
+    // driver throws (bad_alloc included) may reach std::terminate.
+    Result<void> guardedWork(const std::shared_ptr<JobEntry>& e, drivers::Driver& d, drivers::JobContext& ctx);
     Result<void> work(const std::shared_ptr<JobEntry>& e, drivers::Driver& d, drivers::JobContext& ctx);
     void finishJob(const std::shared_ptr<JobEntry>& e, const Result<void>& result);
+    // When finishJob itself failed (out of memory): frees the job's slot and
+    // locks so the daemon goes on; the job is recorded as failed if possible.
+    void finishJobMinimally(const std::shared_ptr<JobEntry>& e) noexcept;
+    void releaseSlot(const std::shared_ptr<JobEntry>& e);  // caller holds mu
 };
 
 }  // namespace zenith::core

@@ -47,17 +47,85 @@ private:
 
 void Engine::Impl::runJob(std::shared_ptr<JobEntry> e)
 {
-    const log::Context lc{.uid = e->snap.startedByUid, .machine = e->snap.machine, .job = e->snap.id};
-    updateJob(e, [](JobSnapshot& s) { s.state = JobState::Running; }, true);
-    log::info(lc, "job {} ({}) running", e->snap.id, toString(e->snap.operation));
+    // A worker thread's function must not throw (std::terminate would take
+    // the daemon and every other job with it).
+    try {
+        const log::Context lc{.uid = e->snap.startedByUid, .machine = e->snap.machine, .job = e->snap.id};
+        updateJob(e, [](JobSnapshot& s) { s.state = JobState::Running; }, true);
+        log::info(lc, "job {} ({}) running", e->snap.id, toString(e->snap.operation));
 
-    drivers::Driver* d = driver(e->request.backend);
-    JobCtx ctx(*this, e);
-    Result<void> result = d ? work(e, *d, ctx)
-                            : Result<void>(fail(ErrorCode::BackendUnavailable, "backend is gone"));
-    // The job is kept for ListJobs after this; its credentials are not.
-    dropCredentials(e->request.spec);
-    finishJob(e, result);
+        drivers::Driver* d = driver(e->request.backend);
+        JobCtx ctx(*this, e);
+        Result<void> result = d ? guardedWork(e, *d, ctx)
+                                : Result<void>(fail(ErrorCode::BackendUnavailable, "backend is gone"));
+        // The job is kept for ListJobs after this; its credentials are not.
+        dropCredentials(e->request.spec);
+        finishJob(e, result);
+    } catch (...) {
+        dropCredentials(e->request.spec);
+        finishJobMinimally(e);
+    }
+}
+
+Result<void> Engine::Impl::guardedWork(const std::shared_ptr<JobEntry>& e, drivers::Driver& d,
+                                       drivers::JobContext& ctx)
+{
+    auto failed = [&](std::string_view what) {
+        log::error({.uid = e->snap.startedByUid, .machine = e->snap.machine, .job = e->snap.id},
+                   "job {}: the {} driver failed: {}", e->snap.id, e->request.backend, what);
+        return fail(ErrorCode::BackendFailed,
+                    fmt::format("internal error in the {} backend: {}", e->request.backend, what));
+    };
+    try {
+        return work(e, d, ctx);
+    } catch (const std::bad_alloc&) {
+        return failed("out of memory");
+    } catch (const std::exception& ex) {
+        return failed(ex.what());
+    } catch (...) {
+        return failed("unknown exception");
+    }
+}
+
+void Engine::Impl::releaseSlot(const std::shared_ptr<JobEntry>& e)
+{
+    busy.erase(e->request.machine);
+    if (!e->request.source.empty())
+        busy.erase(e->request.source);
+    --activeJobs;
+    finishedWorkers.push_back(e->snap.id);
+    jobEnded.notify_all();
+}
+
+void Engine::Impl::finishJobMinimally(const std::shared_ptr<JobEntry>& e) noexcept
+{
+    JobSnapshot copy;
+    bool abandoned = false;
+    {
+        std::lock_guard lock(mu);
+        if (isFinished(e->snap.state))
+            return;  // finishJob got far enough
+        e->snap.state = JobState::Failed;
+        e->snap.cancelable = false;
+        e->snap.finishedUsec = nowUsec();
+        abandoned = e->abandoned;
+        releaseSlot(e);
+    }
+    try {
+        {
+            std::lock_guard lock(mu);
+            e->snap.errorName = std::string(errorCodeName(ErrorCode::BackendFailed));
+            e->snap.errorMessage = "internal error while finishing the job";
+            copy = e->snap;
+        }
+        if (!abandoned) {
+            persistJob(copy);
+            notifyJobChanged(copy);
+            notifyJobFinished(copy);
+        }
+    } catch (...) {
+        // Nothing left to try: the slot is free, the daemon goes on.
+    }
 }
 
 Result<void> Engine::Impl::work(const std::shared_ptr<JobEntry>& e, drivers::Driver& d, drivers::JobContext& ctx)
@@ -82,6 +150,7 @@ Result<void> Engine::Impl::work(const std::shared_ptr<JobEntry>& e, drivers::Dri
             m.node = f.node;
             m.vmid = f.vmid;
             m.location = f.location;
+            m.uidShift = f.uidShift;
             m.state = state;
             copy = m;
         }
@@ -188,6 +257,7 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
     }
 
     JobSnapshot copy;
+    bool abandoned = false;
     {
         std::lock_guard lock(mu);
         auto& s = e->snap;
@@ -212,12 +282,15 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
         s.cancelable = false;
         s.finishedUsec = nowUsec();
         copy = s;
-        busy.erase(req.machine);
-        if (!req.source.empty())
-            busy.erase(req.source);
-        --activeJobs;
-        finishedWorkers.push_back(s.id);
+        abandoned = e->abandoned;
+        releaseSlot(e);
         trimFinishedJobs();
+    }
+    if (abandoned) {
+        // shutdown() recorded it as failed and the daemon is leaving.
+        log::warning(lc, "job {} ({}) ended after it was abandoned: {}", copy.id, toString(copy.operation),
+                     copy.result());
+        return;
     }
     persistJob(copy);
     auditJob(copy, req, copy.result(), copy.state == JobState::Done ? std::string() : copy.errorMessage);

@@ -28,6 +28,9 @@ struct MachineRecord {
     uint32_t createdByUid = 0;
     std::string specJson;        // core::specToJson of the spec it was made from (no secrets)
     std::string location;        // backend-specific: rootfs dir for nspawn
+    // First host uid of the machine's user namespace (tenant root), 0 when
+    // it has none (a VM, a container made before user namespaces).
+    uint32_t uidShift = 0;
 
     std::string primaryAddress() const { return addresses.empty() ? std::string() : addresses.front(); }
 };

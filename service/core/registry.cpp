@@ -21,7 +21,7 @@ namespace zenith::core {
 namespace {
 
 // Migration i takes the schema from user_version i to i + 1. Append only.
-constexpr std::array<std::string_view, 1> kMigrations{R"sql(
+constexpr std::array<std::string_view, 2> kMigrations{R"sql(
 CREATE TABLE machines (
     name           TEXT PRIMARY KEY NOT NULL,
     backend        TEXT NOT NULL,
@@ -65,16 +65,20 @@ CREATE TABLE audit (
     outcome   TEXT NOT NULL,
     detail    TEXT NOT NULL DEFAULT ''
 ) STRICT;
+)sql",
+    // 2: each container's user namespace (0 = none).
+    R"sql(
+ALTER TABLE machines ADD COLUMN uid_shift INTEGER NOT NULL DEFAULT 0;
 )sql"};
 
 constexpr std::string_view kPutMachine =
     "INSERT OR REPLACE INTO machines (name, backend, kind, state, distro, release, arch, addresses, cpu_quota, "
-    "memory_max, node, vmid, created_by_uid, spec_json, location) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-    "?11, ?12, ?13, ?14, ?15)";
+    "memory_max, node, vmid, created_by_uid, spec_json, location, uid_shift) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 constexpr std::string_view kRemoveMachine = "DELETE FROM machines WHERE name = ?1";
 constexpr std::string_view kListMachines =
     "SELECT name, backend, kind, state, distro, release, arch, addresses, cpu_quota, memory_max, node, vmid, "
-    "created_by_uid, spec_json, location FROM machines ORDER BY name";
+    "created_by_uid, spec_json, location, uid_shift FROM machines ORDER BY name";
 constexpr std::string_view kPutJob =
     "INSERT OR REPLACE INTO jobs (id, operation, machine, state, progress, step, message, started_by_uid, "
     "cancelable, error_name, error_message, started_usec, finished_usec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -290,6 +294,7 @@ Result<void> Registry::putMachine(const MachineRecord& m)
     s->bind(13, m.createdByUid);
     s->bind(14, m.specJson);
     s->bind(15, m.location);
+    s->bind(16, m.uidShift);
     return impl_->stepDone(impl_->putMachine, fmt::format("saving machine '{}'", m.name));
 }
 
@@ -335,6 +340,7 @@ Result<std::vector<MachineRecord>> Registry::machines() const
         m.createdByUid = s->columnU32(12);
         m.specJson = s->columnText(13);
         m.location = s->columnText(14);
+        m.uidShift = s->columnU32(15);
         out.push_back(std::move(m));
     }
     if (rc != SQLITE_DONE)

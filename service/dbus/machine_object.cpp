@@ -17,6 +17,7 @@ std::vector<std::string> changedMachineProperties(const core::MachineRecord& a, 
     if (a.memoryMax != b.memoryMax) out.emplace_back("MemoryMax");
     if (a.node != b.node) out.emplace_back("Node");
     if (a.vmid != b.vmid) out.emplace_back("VMID");
+    if (a.uidShift != b.uidShift) out.emplace_back("UIDShift");
     return out;
 }
 

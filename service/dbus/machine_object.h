@@ -41,6 +41,7 @@ private:
     uint64_t MemoryMax() override { return record_.memoryMax; }
     std::string Node() override { return record_.node; }
     uint32_t VMID() override { return record_.vmid; }
+    uint32_t UIDShift() override { return record_.uidShift; }
     uint32_t CreatedByUID() override { return record_.createdByUid; }
 
     core::MachineRecord record_;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "core/config.h"
+#include "core/core_dumps.h"
 #include "core/engine.h"
 #include "core/log.h"
 #include "core/registry.h"
@@ -125,7 +127,9 @@ int serve(const Options& opt)
         return failStart(config.error().message);
     if (auto r = ensureDir(opt.stateDir, 0700, true); !r)
         return failStart(r.error().message);
-    if (auto r = ensureDir(opt.machinesDir, 0700, false); !r)
+    // 0700 like systemd's /var/lib/machines: nothing below it - a tenant's
+    // set-uid file included - is reachable by host users.
+    if (auto r = ensureDir(opt.machinesDir, 0700, true); !r)
         return failStart(r.error().message);
     auto registry = core::Registry::open(opt.stateDir + "/zenith.db");
     if (!registry)
@@ -167,6 +171,7 @@ int serve(const Options& opt)
     nspawn.bridges = config->bridges;
     nspawn.hostPorts = config->hostPorts;
     nspawn.hostPortsSet = config->hostPortsSet;
+    nspawn.privateUsersOwnership = config->privateUsersOwnership;
     std::vector<std::unique_ptr<drivers::Driver>> drivers;
     drivers.push_back(drivers::nspawn::makeNspawnDriver(nspawn, *runner));
 
@@ -200,8 +205,19 @@ int serve(const Options& opt)
         log::warning({}, "cannot release {}: {}", kBusName, e.getMessage());
     }
     service->prepareShutdown();
-    // The engine cancels and joins its jobs; their last events find the
-    // loop closed and are dropped. Then the objects, then the bus.
+    // The engine cancels its jobs and waits for their rollbacks, bounded:
+    // their last events find the loop closed and are dropped.
+    if (auto stuck = engine->shutdown(std::chrono::seconds(config->stopTimeoutSec)); !stuck.empty()) {
+        // A stuck thread still uses the engine, so nothing may be destroyed
+        // under it: leave now. The jobs are recorded as failed; the next
+        // start rolls back what they left (machines still `creating`).
+        log::error({}, "{} job(s) did not stop within StopTimeout={}s; leaving without them", stuck.size(),
+                   config->stopTimeoutSec);
+        sd_notify(0, "STATUS=Stopped with stuck jobs");
+        std::fflush(nullptr);
+        ::_exit(1);
+    }
+    // Then the objects, then the bus.
     engine.reset();
     service.reset();
     authorizer.reset();
@@ -221,6 +237,10 @@ int main(int argc, char** argv)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+
+    // First, before any secret can be in memory.
+    if (auto r = core::disableCoreDumps(); !r)
+        return failStart(r.error().message);
 
     Options opt;
     CLI::App app{"zenith-provisionerd: provisions containers and virtual machines over D-Bus (org.zenith.Provisioner)"};

@@ -40,6 +40,9 @@ public:
     static core::Result<std::shared_ptr<SystemdUnitRunner>> create(std::unique_ptr<sdbus::IConnection> connection);
     ~SystemdUnitRunner() override;
 
+    // Set as unit properties (CPUQuotaPerSecUSec, MemoryMax) before each start.
+    drivers::nspawn::LimitSupport limitSupport() const override { return {true, true}; }
+
     core::Result<void> start(const drivers::nspawn::RunTarget& t, std::stop_token cancel,
                              std::chrono::seconds timeout) override;
     core::Result<void> stop(const drivers::nspawn::RunTarget& t, std::chrono::seconds timeout) override;

@@ -47,6 +47,7 @@ struct MachineFacts {
     std::string node;
     uint32_t vmid = 0;
     std::string location;
+    uint32_t uidShift = 0;  // host uid of the tenant's root, 0 for none
 };
 
 class Driver {

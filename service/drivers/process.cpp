@@ -3,13 +3,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <linux/close_range.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -114,10 +116,73 @@ void LineSplitter::finish()
     pending_.clear();
 }
 
+namespace {
+
+// posix_spawnp's lookup: argv[0] as a path when it holds a '/', else the
+// first executable of that name in our PATH.
+std::string resolveExecutable(const std::string& name)
+{
+    if (name.find('/') != std::string::npos)
+        return name;
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (;;) {
+        auto colon = dirs.find(':');
+        std::string dir(dirs.substr(0, colon));
+        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+        if (colon == std::string_view::npos)
+            return {};
+        dirs.remove_prefix(colon + 1);
+    }
+}
+
+// In the child between fork and exec: only async-signal-safe calls. On
+// failure the errno goes up the pipe and the child exits.
+[[noreturn]] void execChild(const SpawnOptions& o, const char* path, char* const* argv, char* const* envp,
+                            const std::vector<int>& cgroups, int in, int out, int err, int three, int report)
+{
+    auto fail = [report]() {
+        int e = errno;
+        [[maybe_unused]] auto n = ::write(report, &e, sizeof e);
+        ::_exit(127);
+    };
+    sigset_t none;
+    sigemptyset(&none);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig)
+        ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for SIGKILL/SIGSTOP
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (o.newSession ? ::setsid() < 0 : ::setpgid(0, 0) != 0)
+        fail();
+    // "0": the writing process (cgroup v1 and v2 alike).
+    for (int fd : cgroups)
+        if (::write(fd, "0", 1) != 1)
+            fail();
+    ::umask(o.umask);
+    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0 || (three >= 0 && ::dup2(three, 3) < 0))
+        fail();
+    // Nothing of ours leaks into the program, whatever its O_CLOEXEC state
+    // (other threads may open fds without it); the report pipe stays open
+    // until the exec closes it.
+    if (::syscall(SYS_close_range, three >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+        fail();
+    ::execve(path, argv, envp);
+    fail();
+}
+
+}  // namespace
+
 core::Result<pid_t> spawnProcess(const SpawnOptions& o)
 {
     if (o.argv.empty())
         return core::fail(core::ErrorCode::BackendFailed, "spawn: empty argv");
+    const std::string path = resolveExecutable(o.argv[0]);
+    if (path.empty())
+        return core::fail(core::ErrorCode::BackendFailed,
+                          fmt::format("cannot run {}: {}", o.argv[0], std::strerror(ENOENT)));
 
     UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!devnull)
@@ -128,34 +193,19 @@ core::Result<pid_t> spawnProcess(const SpawnOptions& o)
     UniqueFd three = o.fd3 >= 0 ? highCopy(o.fd3) : UniqueFd();
     if (!in || !out || !err || (o.fd3 >= 0 && !three))
         return core::fail(core::ErrorCode::BackendFailed, fmt::format("fcntl: {}", std::strerror(errno)));
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in.get(), 0);
-    posix_spawn_file_actions_adddup2(&actions, out.get(), 1);
-    posix_spawn_file_actions_adddup2(&actions, err.get(), 2);
-    if (three)
-        posix_spawn_file_actions_adddup2(&actions, three.get(), 3);
-    // Nothing of ours leaks into the child, whatever its O_CLOEXEC state
-    // (other threads may open fds without it).
-    posix_spawn_file_actions_addclosefrom_np(&actions, three ? 4 : 3);
-
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    if (o.newSession) {
-        flags |= POSIX_SPAWN_SETSID;
-    } else {
-        flags |= POSIX_SPAWN_SETPGROUP;
-        posix_spawnattr_setpgroup(&attr, 0);
+    std::vector<UniqueFd> cgroupFds;
+    std::vector<int> cgroups;
+    for (const auto& procs : o.cgroupProcs) {
+        UniqueFd fd(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!fd)
+            return core::fail(core::ErrorCode::BackendFailed,
+                              fmt::format("cannot open {}: {}", procs, std::strerror(errno)));
+        UniqueFd high = highCopy(fd.get());
+        cgroups.push_back(high.get());
+        cgroupFds.push_back(std::move(high));
     }
-    posix_spawnattr_setflags(&attr, flags);
 
+    // Everything the child needs exists before the fork: it may not allocate.
     std::vector<char*> argv;
     for (const auto& a : o.argv)
         argv.push_back(const_cast<char*>(a.c_str()));
@@ -166,14 +216,32 @@ core::Result<pid_t> spawnProcess(const SpawnOptions& o)
             envp.push_back(const_cast<char*>(e.c_str()));
         envp.push_back(nullptr);
     }
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0)
+        return core::fail(core::ErrorCode::BackendFailed, fmt::format("pipe: {}", std::strerror(errno)));
+    UniqueFd reportRead(report[0]), reportWrite(report[1]);
 
-    pid_t pid = -1;
-    int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), o.env ? envp.data() : environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0)
+    pid_t pid = ::fork();
+    if (pid < 0)
         return core::fail(core::ErrorCode::BackendFailed,
-                          fmt::format("cannot run {}: {}", o.argv[0], std::strerror(rc)));
+                          fmt::format("cannot run {}: fork: {}", o.argv[0], std::strerror(errno)));
+    if (pid == 0)
+        execChild(o, path.c_str(), argv.data(), o.env ? envp.data() : environ, cgroups, in.get(), out.get(),
+                  err.get(), three ? three.get() : -1, reportWrite.get());
+
+    reportWrite = UniqueFd();
+    int childErrno = 0;
+    ssize_t n;
+    do {
+        n = ::read(reportRead.get(), &childErrno, sizeof childErrno);
+    } while (n < 0 && errno == EINTR);
+    if (n == sizeof childErrno) {
+        // The exec (or a step before it) failed: reap the child here.
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        return core::fail(core::ErrorCode::BackendFailed,
+                          fmt::format("cannot run {}: {}", o.argv[0], std::strerror(childErrno)));
+    }
     return pid;
 }
 

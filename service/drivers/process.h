@@ -1,7 +1,9 @@
-// Running external programs. Always from an argv vector through posix_spawn:
-// no shell ever parses our arguments, so a machine name or a mirror URL can
+// Running external programs. Always from an argv vector, exec'd directly: no
+// shell ever parses our arguments, so a machine name or a mirror URL can
 // never become a command. Children get /dev/null on stdin, only the fds we
-// hand them, their own process group (or session) and default signals.
+// hand them, their own process group (or session), default signals and the
+// usual umask 022 (the daemon's own is 0077 under its unit, but debootstrap
+// and systemd-nspawn make files a container's unprivileged services read).
 #pragma once
 
 #include <sys/types.h>
@@ -32,6 +34,11 @@ struct SpawnOptions {
     int stdoutFd = -1;        // -1: /dev/null
     int stderrFd = -1;        // -1: /dev/null
     int fd3 = -1;             // becomes the child's fd 3 when >= 0
+    // cgroup.procs files the child moves itself into before it execs, so
+    // that it starts inside them (a machine's cgroups: its limits, and the
+    // delegated subtree its systemd needs in a user namespace).
+    std::vector<std::string> cgroupProcs;
+    mode_t umask = 022;
 };
 
 // Starts the child and returns its pid; the caller must reap it.

@@ -17,8 +17,11 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include "drivers/nspawn/machine_cgroups.h"
 #include "drivers/nspawn/mount_table.h"
 #include "drivers/nspawn/nspawn_driver.h"
 #include "drivers/nspawn/rootfs_clone.h"
@@ -216,6 +219,72 @@ protected:
         EXPECT_EQ(firstLine(comm), "systemd");
     }
 
+    // The tenant's root is the machine's own unprivileged host uid.
+    static void expectUserNamespace(const std::string& name, uint32_t shift, const std::string& runningMessage)
+    {
+        auto t = env_->record(name);
+        int leader = env_->runner->leaderPid({name, t.location, t.location + ".nspawn"});
+        ASSERT_GT(leader, 0);
+        EXPECT_GE(shift, 0x80000u);
+        std::istringstream map(slurp(fs::path("/proc") / std::to_string(leader) / "uid_map"));
+        uint64_t inside = 1, outside = 0, count = 0;
+        map >> inside >> outside >> count;
+        EXPECT_EQ(inside, 0u);
+        EXPECT_EQ(outside, shift) << "the container's root is not the machine's range";
+        EXPECT_EQ(count, 65536u);
+        std::istringstream status(slurp(fs::path("/proc") / std::to_string(leader) / "status"));
+        for (std::string l; std::getline(status, l);) {
+            if (l.starts_with("Uid:")) {
+                EXPECT_EQ(l, fmt::format("Uid:\t{0}\t{0}\t{0}\t{0}", shift)) << "init runs as host uid " << l;
+            }
+        }
+        // Ownership by an idmapped mount (nothing on disk changes) or by a
+        // chown at the first boot, and the job says which.
+        struct stat st {};
+        ASSERT_EQ(::stat(t.location.c_str(), &st), 0);
+        if (st.st_uid == 0)
+            EXPECT_NE(runningMessage.find("idmapped mount"), std::string::npos) << runningMessage;
+        else
+            EXPECT_EQ(st.st_uid, shift);
+        EXPECT_NE(runningMessage.find("host uid " + std::to_string(shift)), std::string::npos) << runningMessage;
+    }
+
+    // cpu_quota and memory_max are enforced by the machine's own cgroups;
+    // memory for real: a process in that cgroup that wants more is killed.
+    static void expectLimits(const std::string& name, uint32_t cpuQuota, uint64_t memoryMax)
+    {
+        auto cgroups = MachineCgroups::forThisProcess();
+        ASSERT_TRUE(cgroups.support().memoryMax && cgroups.support().cpuQuota);
+        std::string memoryDir, cpuDir;
+        for (const auto& d : cgroups.directories(name)) {
+            EXPECT_TRUE(fs::is_directory(d)) << d;
+            if (fs::exists(fs::path(d) / "memory.limit_in_bytes") || fs::exists(fs::path(d) / "memory.max"))
+                memoryDir = d;
+            if (fs::exists(fs::path(d) / "cpu.cfs_quota_us") || fs::exists(fs::path(d) / "cpu.max"))
+                cpuDir = d;
+        }
+        ASSERT_FALSE(memoryDir.empty());
+        ASSERT_FALSE(cpuDir.empty());
+        std::string mem = fs::exists(fs::path(memoryDir) / "memory.limit_in_bytes")
+                              ? slurp(fs::path(memoryDir) / "memory.limit_in_bytes")
+                              : slurp(fs::path(memoryDir) / "memory.max");
+        EXPECT_EQ(std::stoull(mem), memoryMax);
+        std::string cpu = fs::exists(fs::path(cpuDir) / "cpu.cfs_quota_us") ? slurp(fs::path(cpuDir) / "cpu.cfs_quota_us")
+                                                                              : slurp(fs::path(cpuDir) / "cpu.max");
+        EXPECT_EQ(std::stoull(cpu), uint64_t{cpuQuota} * 1000);
+        // 384 MiB more than the limit, every page written: in the machine's
+        // cgroup that ends in the OOM killer's SIGKILL, not in success.
+        SpawnOptions so;
+        so.argv = {"python3", "-c", fmt::format("x = b'x' * {}", memoryMax + (384ull << 20))};
+        so.cgroupProcs = {memoryDir + "/cgroup.procs"};
+        auto pid = spawnProcess(so);
+        ASSERT_TRUE(pid) << pid.error().message;
+        int status = 0;
+        ::waitpid(*pid, &status, 0);
+        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+            << "the memory limit was not enforced (status " << status << ")";
+    }
+
     static Env* env_;
 };
 
@@ -262,6 +331,8 @@ TEST_F(NspawnE2E, B_CreateBuildsTheImageAndBootsTheMachine)
     RecordingJobContext ctx;
     core::MachineSpec spec;
     spec.password = core::Secret("e2e-Secret-pw");
+    spec.cpuQuota = 50;
+    spec.memoryMax = 512ull << 20;
     auto facts = create("e2e-web", spec, true, ctx);
     ASSERT_TRUE(facts) << facts.error().message;
     EXPECT_EQ(ctx.steps(), (std::vector<std::string>{"architecture", "base-image", "clone", "configure", "start"}));
@@ -280,6 +351,9 @@ TEST_F(NspawnE2E, B_CreateBuildsTheImageAndBootsTheMachine)
     EXPECT_EQ(console.find("e2e-Secret-pw"), std::string::npos);
     for (pid_t pid : nspawnProcessesUnder(env_->root.string()))
         EXPECT_EQ(slurp(fs::path("/proc") / std::to_string(pid) / "cmdline").find("e2e-Secret-pw"), std::string::npos);
+
+    expectUserNamespace("e2e-web", facts->uidShift, ctx.events().back().message);
+    expectLimits("e2e-web", 50, 512ull << 20);
 
     auto images = env_->driver->images();
     ASSERT_TRUE(images);
@@ -349,6 +423,8 @@ TEST_F(NspawnE2E, E_DestroyNeedsForceAndLeavesNothing)
     RecordingJobContext ctx;
     ASSERT_TRUE(env_->driver->destroy(rec, true, ctx));
     EXPECT_EQ(env_->remainsOf("e2e-web"), std::vector<std::string>{});
+    for (const auto& d : MachineCgroups::forThisProcess().directories("e2e-web"))
+        EXPECT_FALSE(fs::exists(d)) << "cgroup left behind: " << d;
     EXPECT_EQ(nspawnProcessesUnder(rec.location), std::vector<pid_t>{});
 }
 

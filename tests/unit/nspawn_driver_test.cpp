@@ -10,10 +10,12 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "drivers/nspawn/machine_config.h"
 #include "drivers/nspawn/nspawn_driver.h"
+#include "drivers/nspawn/uid_range.h"
 
 using namespace zenith;
 using namespace zenith::drivers;
@@ -25,6 +27,8 @@ namespace {
 
 class FakeRunner final : public MachineRunner {
 public:
+    LimitSupport limitSupport() const override { return support; }
+    LimitSupport support{true, true};
     core::Result<void> start(const RunTarget& t, std::stop_token cancel, std::chrono::seconds) override
     {
         started.push_back(t);
@@ -172,7 +176,11 @@ TEST_F(NspawnDriverTest, CreateReportsStepsInOrderAndStarts)
     EXPECT_EQ(facts->release, "bookworm");
     EXPECT_EQ(facts->location, (dir_ / "machines" / "web1").string());
     EXPECT_EQ(slurp(dir_ / "machines" / "web1" / "etc" / "hostname"), "web1\n");
-    EXPECT_EQ(slurp(dir_ / "machines" / "web1.nspawn"), renderNspawnSettings({"web1", "", {}}));
+    EXPECT_GE(facts->uidShift, kFirstUidBase);
+    EXPECT_EQ(slurp(dir_ / "machines" / "web1.nspawn"), renderNspawnSettings({"web1", "", {}, facts->uidShift, "auto"}));
+    EXPECT_NE(ctx.events.back().message.find("its root is host uid " + std::to_string(facts->uidShift)),
+              std::string::npos)
+        << ctx.events.back().message;
     ASSERT_EQ(runner_->started.size(), 1u);
     EXPECT_EQ(runner_->started[0].name, "web1");
     EXPECT_EQ(runner_->started[0].rootfs, (dir_ / "machines" / "web1").string());
@@ -379,4 +387,71 @@ TEST_F(NspawnDriverTest, PlanDescribesWithoutChanging)
     EXPECT_NE(plan.find("template"), std::string::npos);
     EXPECT_NE(plan.find("root password set (hashed)"), std::string::npos);
     EXPECT_EQ(leftovers(), std::vector<std::string>{});
+}
+
+// The tenant's root is never the host's: each machine gets a range of its
+// own, recorded in its settings; a clone never shares its source's.
+TEST_F(NspawnDriverTest, EachMachineGetsAUserNamespaceRangeOfItsOwn)
+{
+    auto make = [&](const std::string& name) {
+        RecordingContext c;
+        auto f = driver_->create(name, fromTemplate(), false, c);
+        EXPECT_TRUE(f) << f.error().message;
+        return f ? f->uidShift : 0u;
+    };
+    const uint32_t a = make("web1"), b = make("web2");
+    EXPECT_GE(a, kFirstUidBase);
+    EXPECT_EQ(a % kUidRangeSize, 0u);
+    EXPECT_NE(a, b);
+    for (auto [name, base] : {std::pair{"web1", a}, {"web2", b}}) {
+        std::string settings = slurp(dir_ / "machines" / (std::string(name) + ".nspawn"));
+        EXPECT_NE(settings.find(fmt::format("PrivateUsers={}:65536\n", base)), std::string::npos) << settings;
+        EXPECT_NE(settings.find("[Files]\nPrivateUsersOwnership=auto\n"), std::string::npos) << settings;
+    }
+
+    auto src = record("web1");
+    RecordingContext cc;
+    auto clone = driver_->clone(src, "web3", {}, false, cc);
+    ASSERT_TRUE(clone) << clone.error().message;
+    EXPECT_NE(clone->uidShift, a);
+    EXPECT_NE(clone->uidShift, b);
+
+    // A destroyed machine's range is free again.
+    RecordingContext d;
+    ASSERT_TRUE(driver_->destroy(record("web2"), true, d));
+    EXPECT_EQ(make("web4"), b);
+}
+
+// A machine made before user namespaces gets a range when it starts.
+TEST_F(NspawnDriverTest, AMachineWithoutARangeGetsOneAtStart)
+{
+    RecordingContext c;
+    auto made = driver_->create("old", fromTemplate(), false, c);
+    ASSERT_TRUE(made);
+    std::ofstream(dir_ / "machines" / "old.nspawn") << renderNspawnSettings({"old", "", {}});
+    RecordingContext s;
+    ASSERT_TRUE(driver_->start(record("old"), s));
+    auto base = privateUsersBase(slurp(dir_ / "machines" / "old.nspawn"));
+    ASSERT_TRUE(base);
+    EXPECT_GE(*base, kFirstUidBase);
+    EXPECT_NE(s.events.back().message.find("its root is host uid " + std::to_string(*base)), std::string::npos)
+        << s.events.back().message;
+}
+
+// A limit the runner cannot enforce is refused up front, naming the key:
+// never accepted and then ignored.
+TEST_F(NspawnDriverTest, LimitsTheRunnerCannotEnforceAreRefused)
+{
+    runner_->support = {false, true};
+    auto spec = fromTemplate();
+    spec.cpuQuota = 100;
+    auto r = driver_->validate(spec);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
+    EXPECT_TRUE(r.error().message.starts_with("cpu_quota:")) << r.error().message;
+    spec.cpuQuota.reset();
+    spec.memoryMax = 1ull << 30;
+    EXPECT_TRUE(driver_->validate(spec));
+    runner_->support = {true, false};
+    EXPECT_FALSE(driver_->validate(spec));
 }

@@ -152,12 +152,37 @@ TEST_F(RegistryTest, SchemaIsVersionedAndWal)
         sqlite3_finalize(st);
         return v;
     };
-    EXPECT_EQ(scalar("PRAGMA user_version"), "1");
+    EXPECT_EQ(scalar("PRAGMA user_version"), "2");
     EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");
     EXPECT_EQ(scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                      "AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
               "audit,jobs,machines");
     sqlite3_close(db);
+}
+
+// A database of the first schema gains the user namespace column, and its
+// machines read back with none.
+TEST_F(RegistryTest, MigratesAVersionOneDatabase)
+{
+    {
+        auto reg = openOk();
+        ASSERT_TRUE(reg->putMachine(sampleMachine("web1")));
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE machines DROP COLUMN uid_shift; PRAGMA user_version = 1", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto reg = openOk();
+    ASSERT_TRUE(reg);
+    auto m = sampleMachine("web2");
+    m.uidShift = 589824;
+    ASSERT_TRUE(reg->putMachine(m));
+    auto all = reg->machines();
+    ASSERT_EQ(all->size(), 2u);
+    EXPECT_EQ(all->at(0).uidShift, 0u);
+    EXPECT_EQ(all->at(1).uidShift, 589824u);
 }
 
 TEST_F(RegistryTest, RefusesASchemaFromTheFuture)

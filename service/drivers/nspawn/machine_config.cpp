@@ -10,6 +10,7 @@
 
 #include "drivers/nspawn/rootfs_files.h"
 #include "drivers/nspawn/root_password.h"
+#include "drivers/nspawn/uid_range.h"
 
 namespace zenith::drivers::nspawn {
 
@@ -19,7 +20,11 @@ std::string renderNspawnSettings(const NspawnSettings& s)
     // NotifyReady=yes: "running" means the machine's init is up, under the
     // supervised runner (which also passes --notify-ready=yes) and under
     // systemd-nspawn@.service alike (its Type=notify start then waits for it).
-    out += fmt::format("[Exec]\nBoot=yes\nNotifyReady=yes\nHostname={}\n\n[Network]\nPrivate=yes\n", s.hostname);
+    out += fmt::format("[Exec]\nBoot=yes\nNotifyReady=yes\nHostname={}\n", s.hostname);
+    // The tenant's root is never the host's root.
+    if (s.uidShift)
+        out += fmt::format("PrivateUsers={}:{}\n", s.uidShift, kUidRangeSize);
+    out += "\n[Network]\nPrivate=yes\n";
     // A veth is only useful with somewhere to plug it (a bridge) or ports
     // to forward to it; otherwise the machine gets no network at all.
     if (!s.bridge.empty() || !s.ports.empty())
@@ -28,6 +33,8 @@ std::string renderNspawnSettings(const NspawnSettings& s)
         out += fmt::format("Bridge={}\n", s.bridge);
     for (const auto& p : s.ports)
         out += fmt::format("Port={}:{}:{}\n", p.proto, p.hostPort, p.machinePort);
+    if (s.uidShift)
+        out += fmt::format("\n[Files]\nPrivateUsersOwnership={}\n", s.ownership);
     return out;
 }
 
@@ -87,12 +94,18 @@ std::string renderAuthorizedKeys(const std::vector<std::string>& keys)
 
 core::Result<void> applyIdentity(const std::string& rootfs, const Identity& id)
 {
-    if (auto r = writeFileInRoot(rootfs, "etc/hostname", id.hostname + "\n", 0644); !r)
+    // Root inside the container: host root for an unbooted or idmapped
+    // tree, the range's first uid for a tree nspawn chowned.
+    auto rootOwner = treeRootOwner(rootfs);
+    if (!rootOwner)
+        return std::unexpected(rootOwner.error());
+    const FileOwner owner = *rootOwner;
+    if (auto r = writeFileInRoot(rootfs, "etc/hostname", id.hostname + "\n", 0644, owner); !r)
         return r;
     auto hosts = readFileInRoot(rootfs, "etc/hosts");
     if (!hosts)
         return std::unexpected(hosts.error());
-    if (auto r = writeFileInRoot(rootfs, "etc/hosts", renderHosts(*hosts, id.hostname), 0644); !r)
+    if (auto r = writeFileInRoot(rootfs, "etc/hosts", renderHosts(*hosts, id.hostname), 0644, owner); !r)
         return r;
 
     // Every machine needs its own id (journal, DHCP client id, D-Bus); the
@@ -101,7 +114,9 @@ core::Result<void> applyIdentity(const std::string& rootfs, const Identity& id)
     if (int r = sd_id128_randomize(&mid); r < 0)
         return core::fail(core::ErrorCode::BackendFailed, fmt::format("cannot make a machine-id: {}", std::strerror(-r)));
     char hex[SD_ID128_STRING_MAX];
-    if (auto r = writeFileInRoot(rootfs, "etc/machine-id", std::string(sd_id128_to_string(mid, hex)) + "\n", 0444); !r)
+    if (auto r = writeFileInRoot(rootfs, "etc/machine-id", std::string(sd_id128_to_string(mid, hex)) + "\n", 0444,
+                                 owner);
+        !r)
         return r;
 
     if (id.passwordHash) {
@@ -121,30 +136,32 @@ core::Result<void> applyIdentity(const std::string& rootfs, const Identity& id)
     }
 
     if (id.authorizedKeys) {
-        if (auto r = makeDirsInRoot(rootfs, "root/.ssh", 0700); !r)
+        if (auto r = makeDirsInRoot(rootfs, "root/.ssh", 0700, owner); !r)
             return r;
-        if (auto r = writeFileInRoot(rootfs, "root/.ssh/authorized_keys", renderAuthorizedKeys(*id.authorizedKeys), 0600);
+        if (auto r = writeFileInRoot(rootfs, "root/.ssh/authorized_keys", renderAuthorizedKeys(*id.authorizedKeys), 0600,
+                                     owner);
             !r)
             return r;
     }
 
     if (id.network) {
-        if (auto r = makeDirsInRoot(rootfs, "etc/systemd/network", 0755); !r)
+        if (auto r = makeDirsInRoot(rootfs, "etc/systemd/network", 0755, owner); !r)
             return r;
         if (auto r = writeFileInRoot(rootfs, "etc/systemd/network/80-zenith-host0.network",
-                                     renderNetworkdConfig(*id.network), 0644);
+                                     renderNetworkdConfig(*id.network), 0644, owner);
             !r)
             return r;
         for (auto [dir, unit] : {std::pair{"multi-user.target.wants", "systemd-networkd.service"},
                                  std::pair{"sockets.target.wants", "systemd-networkd.socket"}}) {
             std::string wants = fmt::format("etc/systemd/system/{}", dir);
-            if (auto r = makeDirsInRoot(rootfs, wants, 0755); !r)
+            if (auto r = makeDirsInRoot(rootfs, wants, 0755, owner); !r)
                 return r;
             if (auto r = symlinkInRoot(rootfs, wants + "/" + unit, std::string("/lib/systemd/system/") + unit); !r)
                 return r;
         }
         if (!id.network->dns.empty())
-            if (auto r = writeFileInRoot(rootfs, "etc/resolv.conf", renderResolvConf(id.network->dns), 0644); !r)
+            if (auto r = writeFileInRoot(rootfs, "etc/resolv.conf", renderResolvConf(id.network->dns), 0644, owner);
+                !r)
                 return r;
     }
     return {};

@@ -25,9 +25,16 @@ struct RunTarget {
     uint64_t memoryMax = 0;  // bytes
 };
 
+// Which limits a runner enforces; a spec asking for one it cannot is refused.
+struct LimitSupport {
+    bool cpuQuota = false;
+    bool memoryMax = false;
+};
+
 class MachineRunner {
 public:
     virtual ~MachineRunner() = default;
+    virtual LimitSupport limitSupport() const { return {}; }
     // Boot and return once the machine's init reported ready (or fail / time out / cancel).
     virtual core::Result<void> start(const RunTarget& t, std::stop_token cancel, std::chrono::seconds timeout) = 0;
     // Clean poweroff; after `timeout` kill. Returns once it is gone.

@@ -1,6 +1,7 @@
 #include "drivers/nspawn/nspawn_driver.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,8 @@
 #include "drivers/nspawn/nspawn_spec.h"
 #include "drivers/nspawn/root_password.h"
 #include "drivers/nspawn/rootfs_clone.h"
+#include "drivers/nspawn/rootfs_files.h"
+#include "drivers/nspawn/uid_range.h"
 
 namespace zenith::drivers::nspawn {
 
@@ -53,7 +56,8 @@ public:
         : o_(std::move(options)),
           runner_(std::move(runner)),
           images_((fs::path(o_.stateDir) / "images").string()),
-          hostArch_(hostArch())
+          hostArch_(hostArch()),
+          uids_(settingsDir())
     {
         images_.removeStaleBuilds();
         runner_->setExitListener([this](const std::string& name) {
@@ -74,7 +78,17 @@ public:
     {
         // The host's listening ports are read only when ports are asked for
         // (a few small /proc reads).
-        return validateNspawnSpec(spec, o_, hostArch_, spec.ports ? hostListeningPorts() : ListeningPorts{});
+        if (auto r = validateNspawnSpec(spec, o_, hostArch_, spec.ports ? hostListeningPorts() : ListeningPorts{}); !r)
+            return r;
+        // A limit is enforced or refused, never recorded and ignored.
+        const LimitSupport can = runner_->limitSupport();
+        if (spec.cpuQuota && !can.cpuQuota)
+            return core::fail(ErrorCode::InvalidArgs,
+                              "cpu_quota: this host cannot enforce it (no cpu cgroup controller for the daemon)");
+        if (spec.memoryMax && !can.memoryMax)
+            return core::fail(ErrorCode::InvalidArgs,
+                              "memory_max: this host cannot enforce it (no memory cgroup controller for the daemon)");
+        return {};
     }
 
     std::string bridgeFor(const core::MachineSpec& spec) const override { return effectiveBridge(spec, o_); }
@@ -103,9 +117,8 @@ public:
         if (spec.ipv4)
             out += fmt::format("- address: {}\n", *spec.ipv4);
         if (spec.cpuQuota || spec.memoryMax)
-            out += fmt::format("- limits: cpu {}%, memory {} bytes ({})\n", spec.cpuQuota.value_or(0),
-                               spec.memoryMax.value_or(0),
-                               hostRunsSystemd() ? "applied to the scope" : "recorded; no systemd to apply them");
+            out += fmt::format("- limits: cpu {}%, memory {} bytes (the machine's cgroup)\n",
+                               spec.cpuQuota.value_or(0), spec.memoryMax.value_or(0));
         return out;
     }
 
@@ -160,8 +173,10 @@ public:
         MachineFacts facts{key.distro, key.release, key.arch, {}, {}, 0, machinePath(name)};
         if (spec.ipv4)
             facts.addresses.push_back(addressOf(*spec.ipv4));
-        if (auto r = cloneConfigureStart(name, source, spec, *prepared, start, ctx); !r)
-            return std::unexpected(r.error());
+        auto shift = cloneConfigureStart(name, source, spec, *prepared, start, ctx);
+        if (!shift)
+            return std::unexpected(shift.error());
+        facts.uidShift = *shift;
         return facts;
     }
 
@@ -187,8 +202,11 @@ public:
         MachineFacts facts{src.distro, src.release, src.arch, {}, {}, 0, machinePath(newName)};
         if (merged.ipv4)
             facts.addresses.push_back(addressOf(*merged.ipv4));
-        if (auto r = cloneConfigureStart(newName, source, merged, *prepared, start, ctx); !r)
-            return std::unexpected(r.error());
+        // A clone gets a range of its own: never the source's.
+        auto shift = cloneConfigureStart(newName, source, merged, *prepared, start, ctx);
+        if (!shift)
+            return std::unexpected(shift.error());
+        facts.uidShift = *shift;
         return facts;
     }
 
@@ -198,11 +216,16 @@ public:
             return core::fail(ErrorCode::NoSuchMachine, fmt::format("the tree of {} ({}) is missing", m.name, rootfsOf(m)));
         if (exists(templateMarker(m.name)))
             return core::fail(ErrorCode::InvalidArgs, fmt::format("name: {} is a template; clone it instead", m.name));
+        // Trees made before user namespaces get a range now: every
+        // container runs in one.
+        auto shift = ensureUserNamespace(m.name);
+        if (!shift)
+            return std::unexpected(shift.error());
         ctx.progress(0.1, "start", "booting " + m.name);
         auto r = runner_->start(targetOf(m), ctx.stopToken(), o_.startTimeout);
         if (!r)
             return r;
-        ctx.progress(1.0, "start", m.name + " is running");
+        ctx.progress(1.0, "start", runningMessage(m.name, rootfsOf(m), *shift));
         return {};
     }
 
@@ -311,9 +334,47 @@ private:
     };
 
     std::string machinePath(const std::string& name) const { return (fs::path(o_.machinesDir) / name).string(); }
+    std::string settingsDir() const { return o_.settingsDir.empty() ? o_.machinesDir : o_.settingsDir; }
     std::string settingsPath(const std::string& name) const
     {
-        return (fs::path(o_.settingsDir.empty() ? o_.machinesDir : o_.settingsDir) / (name + ".nspawn")).string();
+        return (fs::path(settingsDir()) / (name + ".nspawn")).string();
+    }
+
+    // The machine's range from its settings file; a file without one (a
+    // machine made before user namespaces) gets one appended.
+    core::Result<uint32_t> ensureUserNamespace(const std::string& name)
+    {
+        auto text = readFileInRoot(settingsDir(), name + ".nspawn");
+        if (!text)
+            return std::unexpected(text.error());
+        if (!*text)
+            return core::fail(ErrorCode::BackendFailed, fmt::format("{} is missing", settingsPath(name)));
+        if (auto base = privateUsersBase(**text))
+            return *base;
+        auto base = uids_.reserve();
+        if (!base)
+            return std::unexpected(base.error());
+        std::string updated = **text + fmt::format("\n[Exec]\nPrivateUsers={}:{}\n\n[Files]\nPrivateUsersOwnership={}\n",
+                                                   *base, kUidRangeSize, o_.privateUsersOwnership);
+        auto w = writeFileInRoot(settingsDir(), name + ".nspawn", updated, 0644);
+        uids_.release(*base);
+        if (!w)
+            return std::unexpected(w.error());
+        log::info({.machine = name}, "{} had no user namespace; it gets host uids {}-{}", name, *base,
+                  *base + kUidRangeSize - 1);
+        return *base;
+    }
+
+    // What the job says once the machine is up: whose uid its root is, and
+    // how its files got that ownership (an idmapped mount changes nothing on
+    // disk; without one systemd-nspawn chowned the whole tree at this boot).
+    static std::string runningMessage(const std::string& name, const std::string& rootfs, uint32_t shift)
+    {
+        struct stat st {};
+        const bool chowned = ::stat(rootfs.c_str(), &st) == 0 && st.st_uid == shift;
+        return fmt::format("{} is running; its root is host uid {} ({})", name, shift,
+                           chowned ? "files chowned to the range: this file system has no idmapped mounts"
+                                   : "idmapped mount, files unchanged on disk");
     }
     // A copy in progress: hidden, and removable by name after a crash.
     std::string stagingPath(const std::string& name) const
@@ -367,9 +428,10 @@ private:
         return p;
     }
 
-    core::Result<void> cloneConfigureStart(const std::string& name, const std::string& source,
-                                           const core::MachineSpec& spec, const PreparedIdentity& id, bool start,
-                                           JobContext& ctx)
+    // Returns the machine's uid shift (its user namespace).
+    core::Result<uint32_t> cloneConfigureStart(const std::string& name, const std::string& source,
+                                               const core::MachineSpec& spec, const PreparedIdentity& id, bool start,
+                                               JobContext& ctx)
     {
         std::error_code ec;
         fs::create_directories(o_.machinesDir, ec);
@@ -390,21 +452,29 @@ private:
         Identity identity{name, id.passwordHash, spec.sshAuthorizedKeys, id.network};
         if (auto r = applyIdentity(rootfs, identity); !r)
             return rollback(name, r.error());
-        NspawnSettings settings{name, id.bridge, spec.ports.value_or(std::vector<core::PortForward>{})};
-        if (auto r = writeNspawnSettings(settingsPath(name), settings); !r)
-            return rollback(name, r.error());
-        ctx.progress(kConfigureDone, "configure", "configured");
+        // The range is reserved until the settings file records it.
+        auto shift = uids_.reserve();
+        if (!shift)
+            return rollback(name, shift.error());
+        NspawnSettings settings{name, id.bridge, spec.ports.value_or(std::vector<core::PortForward>{}), *shift,
+                                o_.privateUsersOwnership};
+        auto written = writeNspawnSettings(settingsPath(name), settings);
+        uids_.release(*shift);
+        if (!written)
+            return rollback(name, written.error());
+        ctx.progress(kConfigureDone, "configure",
+                     fmt::format("configured; user namespace: host uids {}-{}", *shift, *shift + kUidRangeSize - 1));
         if (ctx.cancelRequested())
             return rollback(name, std::nullopt);
         if (!start)
-            return {};
+            return *shift;
 
         ctx.progress(kConfigureDone, "start", "booting " + name);
         RunTarget t{name, rootfs, settingsPath(name), spec.cpuQuota.value_or(0), spec.memoryMax.value_or(0)};
         if (auto r = runner_->start(t, ctx.stopToken(), o_.startTimeout); !r)
             return rollback(name, r.error().code == ErrorCode::Cancelled ? std::nullopt : std::optional(r.error()));
-        ctx.progress(1.0, "start", name + " is running");
-        return {};
+        ctx.progress(1.0, "start", runningMessage(name, rootfs, *shift));
+        return *shift;
     }
 
     // Undo a half-made machine; `why` nullopt means it was cancelled.
@@ -469,6 +539,7 @@ private:
     std::shared_ptr<MachineRunner> runner_;
     mutable BaseImageCache images_;
     std::string hostArch_;
+    UidRangeAllocator uids_;
     std::mutex listenerMutex_;
     StateListener listener_;
 };

@@ -26,6 +26,10 @@ struct NspawnOptions {
     // host's own listening ports (see core::Config).
     std::vector<core::PortRange> hostPorts;
     bool hostPortsSet = false;
+    // PrivateUsersOwnership=: how a machine's files get its user namespace's
+    // ownership: auto (an idmapped mount where possible, else a chown at the
+    // first boot), map or chown.
+    std::string privateUsersOwnership = "auto";
     std::string aptDir = "/etc/apt";
     std::chrono::seconds startTimeout{90};
     std::chrono::seconds stopTimeout{30};

@@ -158,10 +158,15 @@ core::Result<void> makeTreeDir(const std::string& path)
         setName(args, p.filename().string());
         if (::ioctl(parent.get(), BTRFS_IOC_SUBVOL_CREATE, &args) != 0)
             return std::unexpected(sysError("cannot create subvolume", path, errno));
-        return {};
-    }
-    if (::mkdirat(parent.get(), p.filename().c_str(), 0755) != 0)
+    } else if (::mkdirat(parent.get(), p.filename().c_str(), 0755) != 0) {
         return std::unexpected(sysError("cannot create", path, errno));
+    }
+    // The tree becomes a container's "/", which its unprivileged services
+    // must traverse: 0755 whatever the daemon's umask (0077 under its unit).
+    // Host users cannot reach it anyway: the machines and images
+    // directories above it are 0700.
+    if (::fchmodat(parent.get(), p.filename().c_str(), 0755, 0) != 0)
+        return std::unexpected(sysError("cannot chmod", path, errno));
     return {};
 }
 

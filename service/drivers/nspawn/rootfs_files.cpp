@@ -183,7 +183,16 @@ core::Result<std::pair<mode_t, FileOwner>> fileModeInRoot(const std::string& roo
     return std::pair{st.st_mode & 07777, FileOwner{st.st_uid, st.st_gid}};
 }
 
-core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view rel, mode_t mode)
+core::Result<FileOwner> treeRootOwner(const std::string& rootfs)
+{
+    struct stat st {};
+    if (::stat(rootfs.c_str(), &st) != 0)
+        return std::unexpected(failure("cannot stat", rootfs, "", errno));
+    return FileOwner{st.st_uid, st.st_gid};
+}
+
+core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view rel, mode_t mode,
+                                  std::optional<FileOwner> owner)
 {
     UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root)
@@ -195,8 +204,18 @@ core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view re
         UniqueFd parent(openInRoot(root.get(), sofar.string(), O_RDONLY | O_DIRECTORY));
         if (!parent)
             return std::unexpected(failure("cannot open", rootfs, sofar.string(), errno));
-        if (::mkdirat(parent.get(), part.c_str(), mode) != 0 && errno != EEXIST)
+        if (::mkdirat(parent.get(), part.c_str(), mode) == 0) {
+            // mkdir applied the umask (0077 under the unit): set the mode
+            // the tenant's services need, and the tree's owner.
+            FileOwner o = owner.value_or(FileOwner{});
+            if (::fchmodat(parent.get(), part.c_str(), mode, AT_SYMLINK_NOFOLLOW) != 0 &&
+                ::fchmodat(parent.get(), part.c_str(), mode, 0) != 0)
+                return std::unexpected(failure("cannot chmod", rootfs, (sofar / part).string(), errno));
+            if (::fchownat(parent.get(), part.c_str(), o.uid, o.gid, AT_SYMLINK_NOFOLLOW) != 0)
+                return std::unexpected(failure("cannot chown", rootfs, (sofar / part).string(), errno));
+        } else if (errno != EEXIST) {
             return std::unexpected(failure("cannot create", rootfs, (sofar / part).string(), errno));
+        }
         sofar /= part;
     }
     return {};

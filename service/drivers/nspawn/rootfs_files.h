@@ -37,8 +37,16 @@ core::Result<std::optional<std::string>> readFileInRoot(const std::string& rootf
                                                         size_t maxBytes = kMaxTreeFileBytes);
 // Mode and owner of an existing file.
 core::Result<std::pair<mode_t, FileOwner>> fileModeInRoot(const std::string& rootfs, std::string_view rel);
-// mkdir -p inside the tree; existing directories keep their mode.
-core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view rel, mode_t mode);
+// mkdir -p inside the tree; directories made get exactly `mode` (whatever
+// the daemon's umask) and `owner` (root when nullopt); existing ones keep
+// theirs.
+core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view rel, mode_t mode,
+                                  std::optional<FileOwner> owner = std::nullopt);
+// Owner of the tree's root directory: uid/gid 0 for a tree whose user
+// namespace is an idmapped mount, the range's first ids for a tree that
+// systemd-nspawn chowned. Files the daemon writes take these ids, so that
+// inside the container they belong to root either way.
+core::Result<FileOwner> treeRootOwner(const std::string& rootfs);
 // Creates (or replaces) the symlink `rel` -> `target` (target is not resolved).
 core::Result<void> symlinkInRoot(const std::string& rootfs, std::string_view rel, const std::string& target);
 

@@ -1,6 +1,10 @@
 #include "drivers/nspawn/run_record.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -81,8 +85,54 @@ bool isNspawnFor(std::string_view cmdline, const std::string& name, const std::s
     return nspawn && machine && directory;
 }
 
+std::string nspawnBinary()
+{
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    while (true) {
+        auto colon = dirs.find(':');
+        std::filesystem::path candidate = std::filesystem::path(dirs.substr(0, colon)) / "systemd-nspawn";
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            std::error_code ec;
+            auto canonical = std::filesystem::canonical(candidate, ec);
+            return ec ? candidate.string() : canonical.string();
+        }
+        if (colon == std::string_view::npos)
+            return {};
+        dirs.remove_prefix(colon + 1);
+    }
+}
+
+bool isOurNspawn(pid_t pid, const std::string& binary)
+{
+    if (binary.empty())
+        return false;
+    // Real and effective uid, from "Uid:\treal\teffective\tsaved\tfs".
+    std::ifstream status(fmt::format("/proc/{}/status", pid));
+    bool root = false;
+    for (std::string line; std::getline(status, line);)
+        if (line.starts_with("Uid:")) {
+            std::istringstream ids(line.substr(4));
+            long real = -1, effective = -1;
+            root = (ids >> real >> effective) && real == 0 && effective == 0;
+            break;
+        }
+    if (!root)
+        return false;
+    const std::string exe = fmt::format("/proc/{}/exe", pid);
+    struct stat running {}, expected {};
+    if (::stat(exe.c_str(), &running) == 0 && ::stat(binary.c_str(), &expected) == 0 &&
+        running.st_dev == expected.st_dev && running.st_ino == expected.st_ino)
+        return true;
+    // An upgrade replaced the binary under a machine that kept running.
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(exe, ec).string();
+    return !ec && (target == binary || target == binary + " (deleted)");
+}
+
 std::optional<RunRecord> findNspawnFor(const std::string& name, const std::string& rootfs)
 {
+    const std::string binary = nspawnBinary();
     std::error_code ec;
     for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
         const std::string pidText = it->path().filename().string();
@@ -93,7 +143,7 @@ std::optional<RunRecord> findNspawnFor(const std::string& name, const std::strin
         std::ifstream f(it->path() / "cmdline");
         std::stringstream text;
         text << f.rdbuf();
-        if (!isNspawnFor(text.str(), name, rootfs))
+        if (!isNspawnFor(text.str(), name, rootfs) || !isOurNspawn(pid, binary))
             continue;
         if (auto start = processStartTime(pid))
             return RunRecord{pid, *start};

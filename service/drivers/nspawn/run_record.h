@@ -34,9 +34,22 @@ bool isAlive(const RunRecord& r);
 // machine `name` from `rootfs`.
 bool isNspawnFor(std::string_view cmdline, const std::string& name, const std::string& rootfs);
 
+// The systemd-nspawn binary the daemon runs (looked up in PATH as
+// posix_spawnp does, symlinks resolved); "" when there is none.
+std::string nspawnBinary();
+
+// Whether `pid` is a systemd-nspawn the daemon could have started: it runs
+// as root (real and effective uid 0) and its executable is `binary` (the
+// same inode, or that path deleted by a package upgrade since it started).
+// A process of another user, or root's look-alike from elsewhere, is not:
+// adopting it would let its owner stand in for a machine (the daemon would
+// report it running and signal it on stop).
+bool isOurNspawn(pid_t pid, const std::string& binary = nspawnBinary());
+
 // The systemd-nspawn running `name` from `rootfs`, found by its command
 // line: for a machine whose pid file is missing (the daemon died between
-// starting it and writing the file), so that nothing is left running.
+// starting it and writing the file), so that nothing is left running. Only
+// a process that passes isOurNspawn() counts.
 std::optional<RunRecord> findNspawnFor(const std::string& name, const std::string& rootfs);
 
 }  // namespace zenith::drivers::nspawn

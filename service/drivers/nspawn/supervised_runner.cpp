@@ -160,8 +160,8 @@ core::Result<void> bindNotifySocket(NotifySocket& s, const std::string& preferre
 
 }  // namespace
 
-SupervisedRunner::SupervisedRunner(std::string stateDir)
-    : stateDir_(std::move(stateDir)), shutdownFd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
+SupervisedRunner::SupervisedRunner(std::string stateDir, MachineCgroups cgroups)
+    : stateDir_(std::move(stateDir)), cgroups_(std::move(cgroups)), shutdownFd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
 {
 }
 
@@ -239,6 +239,10 @@ void SupervisedRunner::watcherLoop(std::shared_ptr<Instance> inst)
     if (inst->ourChild)
         while (::waitpid(inst->pid, &status, 0) < 0 && errno == EINTR) {
         }
+    // Gone before anyone hears that the machine stopped: a stop that
+    // returns leaves no cgroup behind.
+    if (auto r = cgroups_.remove(inst->name); !r)
+        log::warning({.machine = inst->name}, "{}", r.error().message);
 
     std::function<void(const std::string&)> listener;
     {
@@ -265,14 +269,10 @@ std::shared_ptr<SupervisedRunner::Instance> SupervisedRunner::find(const std::st
         return it->second;
     auto path = pidFile(name);
     auto rec = parseRunRecord(readPidFile(path));
-    if (rec) {
-        std::ifstream comm(fmt::format("/proc/{}/comm", rec->pid));
-        std::string c;
-        std::getline(comm, c);
-        if (!isAlive(*rec) || c != "systemd-nspawn") {
-            ::unlink(path.c_str());  // the machine died while no daemon watched
-            rec.reset();
-        }
+    if (rec && (!isAlive(*rec) || !isOurNspawn(rec->pid))) {
+        ::unlink(path.c_str());  // the machine died while no daemon watched (its pid may be reused)
+        (void)cgroups_.remove(name);
+        rec.reset();
     }
     if (!rec && !rootfs.empty()) {
         // No (live) pid file: a daemon that died right after starting the
@@ -338,12 +338,19 @@ core::Result<void> SupervisedRunner::start(const RunTarget& t, std::stop_token c
     if (logFd < 0)
         return core::fail(core::ErrorCode::BackendFailed,
                           fmt::format("cannot open {}: {}", consoleLog(t.name), std::strerror(errno)));
+    // Its own cgroups, with its limits, before nspawn runs a single step.
+    auto cgroups = cgroups_.create(t.name, {t.cpuQuota, t.memoryMax});
+    if (!cgroups) {
+        ::close(logFd);
+        return std::unexpected(cgroups.error());
+    }
     SpawnOptions so;
     so.argv = nspawnArgv(t, hostRunsSystemd());
     so.env = childEnv(notify.path);
     so.newSession = true;
     so.stdoutFd = logFd;
     so.stderrFd = logFd;
+    so.cgroupProcs = *cgroups;
     log::info({.machine = t.name}, "starting {}", renderArgv(so.argv));
 
     std::shared_ptr<Instance> inst;
@@ -353,8 +360,10 @@ core::Result<void> SupervisedRunner::start(const RunTarget& t, std::stop_token c
         std::lock_guard lock(mutex_);
         auto pid = spawnProcess(so);
         ::close(logFd);
-        if (!pid)
+        if (!pid) {
+            (void)cgroups_.remove(t.name);
             return std::unexpected(pid.error());
+        }
         uint64_t startTime = processStartTime(*pid).value_or(0);
         auto w = writeFileInRoot(runDir(), t.name + ".pid", formatRunRecord({*pid, startTime}), 0600);
         if (!w)

@@ -1,7 +1,8 @@
 // Runs machines where PID 1 is not systemd: the daemon starts
 // `systemd-nspawn --boot --keep-unit --register=no` itself, in its own
-// session so the machine outlives a daemon restart, and records it in
-// <state-dir>/run/<name>.pid so the next daemon adopts it.
+// session and its own cgroups (limits, and a cgroup the container's root may
+// write in its user namespace), so the machine outlives a daemon restart,
+// and records it in <state-dir>/run/<name>.pid so the next daemon adopts it.
 #pragma once
 
 #include <sys/types.h>
@@ -14,16 +15,20 @@
 #include <thread>
 #include <vector>
 
+#include "drivers/nspawn/machine_cgroups.h"
 #include "drivers/nspawn/machine_runner.h"
 
 namespace zenith::drivers::nspawn {
 
 class SupervisedRunner final : public MachineRunner {
 public:
-    explicit SupervisedRunner(std::string stateDir);
+    explicit SupervisedRunner(std::string stateDir, MachineCgroups cgroups = MachineCgroups::forThisProcess());
     // Stops watching; the machines keep running (a restarted daemon adopts them).
     ~SupervisedRunner() override;
 
+    // cpu_quota and memory_max: through the machine's own cgroups, where
+    // this host has the controllers.
+    LimitSupport limitSupport() const override { return cgroups_.support(); }
     core::Result<void> start(const RunTarget& t, std::stop_token cancel, std::chrono::seconds timeout) override;
     core::Result<void> stop(const RunTarget& t, std::chrono::seconds timeout) override;
     bool isRunning(const RunTarget& t) override;
@@ -46,6 +51,7 @@ private:
     std::string runDir() const;
 
     std::string stateDir_;
+    MachineCgroups cgroups_;
     int shutdownFd_ = -1;
     std::mutex mutex_;
     std::condition_variable exited_;

@@ -29,6 +29,7 @@ struct MachineInfo {  // every property of org.zenith.Provisioner.Machine
     std::string node;
     uint32_t vmid = 0;
     uint32_t createdByUid = 0;
+    uint32_t uidShift = 0;  // host uid of the machine's root (its user namespace), 0 for none
 };
 
 struct JobSummary {  // one row of ListJobs
