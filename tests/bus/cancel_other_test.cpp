@@ -1,16 +1,23 @@
 // Cancelling another uid's job needs org.zenith.provisioner.cancel-other,
-// which nobody but root has here; the job's owner may cancel it, and a
-// cancelled create leaves nothing behind.
+// which nobody but root has here. The job is one that is running while the
+// outsider tries - a start whose boot never finishes - so a refusal that
+// only held because the job was over could not pass: both ways to cancel
+// (Manager.CancelJob, Job.Cancel) are AccessDenied and leave it running,
+// and then its owner cancels it.
 #include <gtest/gtest.h>
+
+#include <sdbus-c++/sdbus-c++.h>
 
 #include "child_process.h"
 #include "daemon_view.h"
+#include "hanging_boot.h"
 #include "sandbox_env.h"
 
 namespace zenith::bustest {
 namespace {
 
-std::string cancelAs(const TestUser& user, uint32_t id)
+// Manager.CancelJob(id) as `user`: "cancelled" or the error name.
+std::string cancelJobAs(const TestUser& user, uint32_t id)
 {
     return runAs(user, [&] {
         auto done = connectClient().cancel(id);
@@ -18,36 +25,60 @@ std::string cancelAs(const TestUser& user, uint32_t id)
     });
 }
 
-TEST(CancelOther, OutsiderCannotCancelTheAutomationUsersJob)
+// Job.Cancel() on the job object as `user`.
+std::string jobCancelAs(const TestUser& user, const std::string& jobPath)
+{
+    return runAs(user, [&] {
+        auto connection = sdbus::createSystemBusConnection();
+        try {
+            sdbus::createProxy(*connection, "org.zenith.Provisioner", jobPath)
+                ->callMethod("Cancel")
+                .onInterface("org.zenith.Provisioner.Job");
+            return std::string("cancelled");
+        } catch (const sdbus::Error& e) {
+            return e.getName();
+        }
+    });
+}
+
+TEST(CancelOther, OutsiderCannotCancelARunningJobOfAnotherUser)
 {
     const std::string name = "cancel-me";
     MachineCleanup cleanup(name);
+    ASSERT_EQ(createWithHangingBoot(name), "done");
 
-    // A create that boots the machine: long enough to still run when the
-    // cancels below arrive.
     std::string submitted = runAs(automationUser(), [&] {
-        auto made = connectClient().create(name, "nspawn", bookwormSpec());
-        return made ? std::to_string(made->job.id()) : callErrorText(made.error());
+        auto job = connectClient().start(name);
+        return job ? std::to_string(job->id()) : callErrorText(job.error());
     });
     ASSERT_TRUE(!submitted.empty() && submitted.find_first_not_of("0123456789") == std::string::npos) << submitted;
-    uint32_t id = static_cast<uint32_t>(std::stoul(submitted));
-    auto owner = connectClient();
-    auto job = owner.job(id);
+    const uint32_t id = static_cast<uint32_t>(std::stoul(submitted));
+    auto before = waitForRunningStep(id, "start");
+    ASSERT_EQ(before.state, "running");
+    ASSERT_TRUE(before.cancelable);
+    EXPECT_EQ(before.startedByUid, automationUser().uid);
 
-    EXPECT_EQ(cancelAs(outsiderUser(), id), kAccessDenied);
-    auto status = job.status();
-    ASSERT_TRUE(status.has_value()) << callErrorText(status.error());
-    EXPECT_NE(status->state, "cancelled") << "the outsider's Cancel took effect";
-    EXPECT_EQ(status->startedByUid, automationUser().uid);
+    EXPECT_EQ(cancelJobAs(outsiderUser(), id), kAccessDenied);
+    EXPECT_EQ(jobCancelAs(outsiderUser(), before.path), kAccessDenied);
 
-    // The job's own user may cancel it; it must end cancelled and roll back.
-    ASSERT_FALSE(status->finished()) << "the create finished before it could be cancelled; state " << status->state;
-    EXPECT_EQ(cancelAs(automationUser(), id), "cancelled");
+    // Untouched: still running in the same step, never told to cancel.
+    auto job = connectClient().job(id);
+    auto after = job.status();
+    ASSERT_TRUE(after.has_value()) << callErrorText(after.error());
+    EXPECT_EQ(after->state, "running");
+    EXPECT_EQ(after->step, "start");
+    EXPECT_TRUE(after->cancelable);
+    EXPECT_EQ(after->message, before.message) << "the outsider's cancel reached the job";
+    EXPECT_EQ(machineState(name), "starting");
+
+    // The job's own user may cancel it; the start is undone.
+    EXPECT_EQ(cancelJobAs(automationUser(), id), "cancelled");
     auto result = job.wait({}, std::chrono::minutes(3));
     ASSERT_TRUE(result.has_value()) << callErrorText(result.error());
     EXPECT_EQ(result->result, "cancelled");
-    EXPECT_FALSE(machineOnBus(name));
-    EXPECT_FALSE(rootfsExists(name));
+    EXPECT_EQ(result->errorName, "org.zenith.Provisioner.Error.Cancelled");
+    EXPECT_EQ(machineState(name), "stopped");
+    EXPECT_TRUE(rootfsExists(name)) << "a cancelled start removed the machine";
 }
 
 }  // namespace

@@ -51,18 +51,24 @@ void makePipe(int fds[2])
     _exit(127);
 }
 
-pid_t spawn(const std::vector<std::string>& argv, const TestUser& as, int& outRead, int& errRead)
+// With `inWrite`, the child's stdin is a pipe whose write end it returns
+// there; otherwise /dev/null.
+pid_t spawn(const std::vector<std::string>& argv, const TestUser& as, int& outRead, int& errRead,
+            int* inWrite = nullptr)
 {
-    int out[2], err[2];
+    int out[2], err[2], in[2] = {-1, -1};
     makePipe(out);
     makePipe(err);
+    if (inWrite) {
+        makePipe(in);
+    }
     pid_t pid = fork();
     if (pid < 0) {
         throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     }
     if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, STDIN_FILENO);
+        int stdinFd = inWrite ? in[0] : open("/dev/null", O_RDONLY);
+        dup2(stdinFd, STDIN_FILENO);
         dup2(out[1], STDOUT_FILENO);
         dup2(err[1], STDERR_FILENO);
         becomeUser(as);
@@ -70,9 +76,39 @@ pid_t spawn(const std::vector<std::string>& argv, const TestUser& as, int& outRe
     }
     close(out[1]);
     close(err[1]);
+    if (inWrite) {
+        close(in[0]);
+        *inWrite = in[1];
+    }
     outRead = out[0];
     errRead = err[0];
     return pid;
+}
+
+// Small inputs only (a secret, a line): they fit the pipe, so writing all of
+// it before reading the output cannot deadlock.
+void feed(int fd, const std::string& input)
+{
+    // A program that exits without reading must not take the test down
+    // with SIGPIPE; its exit code tells what happened.
+    struct sigaction ignore {}, saved {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, &saved);
+    const char* p = input.data();
+    size_t left = input.size();
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    close(fd);
+    sigaction(SIGPIPE, &saved, nullptr);
 }
 
 // Reads both fds until EOF on both or the deadline; true when both hit EOF.
@@ -121,11 +157,16 @@ int reap(pid_t pid, bool kill)
 
 }  // namespace
 
-ProgramResult runProgram(const std::vector<std::string>& argv, const TestUser& as, std::chrono::seconds timeout)
+ProgramResult runProgram(const std::vector<std::string>& argv, const TestUser& as, std::chrono::seconds timeout,
+                         const std::optional<std::string>& input)
 {
     ProgramResult result;
     int fds[2];
-    pid_t pid = spawn(argv, as, fds[0], fds[1]);
+    int inWrite = -1;
+    pid_t pid = spawn(argv, as, fds[0], fds[1], input ? &inWrite : nullptr);
+    if (input) {
+        feed(inWrite, *input);
+    }
     std::string* sinks[2] = {&result.out, &result.err};
     result.timedOut = !drain(fds, sinks, Clock::now() + timeout);
     close(fds[0]);

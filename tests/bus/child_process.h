@@ -22,8 +22,10 @@ struct ProgramResult {
     std::string out, err;
 };
 
+// `input`, when given, is the program's stdin (then EOF); otherwise /dev/null.
 ProgramResult runProgram(const std::vector<std::string>& argv, const TestUser& as,
-                         std::chrono::seconds timeout = std::chrono::seconds(120));
+                         std::chrono::seconds timeout = std::chrono::seconds(120),
+                         const std::optional<std::string>& input = std::nullopt);
 
 // Runs `body` in a child process as `as` and returns the string it returned
 // (or "child failed: ..." when it threw, crashed or timed out). Keep

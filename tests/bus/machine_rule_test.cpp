@@ -1,6 +1,7 @@
 // tests/harness/40-zenith-test.rules lets the outsider power exactly the
-// machine named outsider-box. That only works if the daemon passes the
-// `machine` detail to polkit and takes polkit's per-machine answer.
+// machine named outsider-box, and only start outsider-starter. That only
+// works if the daemon passes the `machine` and `verb` details to polkit and
+// takes polkit's answer for them.
 #include <gtest/gtest.h>
 
 #include "child_process.h"
@@ -39,6 +40,22 @@ TEST(MachineDetailRule, OutsiderMayPowerOnlyTheNamedMachine)
 
     ASSERT_EQ(powerAsOutsider("outsider-box", false), "done");
     EXPECT_EQ(machineState("outsider-box"), "stopped");
+}
+
+TEST(VerbDetailRule, OutsiderMayStartButNotStopTheMachine)
+{
+    // 40-zenith-test.rules: power on outsider-starter with verb=start only.
+    const std::string name = "outsider-starter";
+    MachineCleanup cleanup(name);
+    ASSERT_EQ(createStoppedAsRoot(name), "done");
+
+    ASSERT_EQ(powerAsOutsider(name, true), "done");
+    EXPECT_EQ(machineState(name), "running");
+
+    auto jobsBefore = jobIds();
+    EXPECT_EQ(powerAsOutsider(name, false), kAccessDenied);
+    EXPECT_EQ(jobIds(), jobsBefore);
+    EXPECT_EQ(machineState(name), "running");
 }
 
 std::string dryCreateAsOutsider(const std::string& name, const std::string& backend)

@@ -6,8 +6,8 @@ namespace zenith::bustest {
 
 using nlohmann::json;
 
-ProgramResult zenithctlAs(const TestUser& user, const std::vector<std::string>& args,
-                          const std::vector<std::string>& env)
+std::vector<std::string> zenithctlArgv(const TestUser& user, const std::vector<std::string>& args,
+                                       const std::vector<std::string>& env)
 {
     std::vector<std::string> argv = {"setpriv", "--reuid=" + std::to_string(user.uid),
                                      "--regid=" + std::to_string(user.gid), "--init-groups"};
@@ -17,7 +17,13 @@ ProgramResult zenithctlAs(const TestUser& user, const std::vector<std::string>& 
     }
     argv.push_back(ZENITHCTL_PATH);
     argv.insert(argv.end(), args.begin(), args.end());
-    return runProgram(argv, rootUser(), std::chrono::seconds(600));
+    return argv;
+}
+
+ProgramResult zenithctlAs(const TestUser& user, const std::vector<std::string>& args,
+                          const std::vector<std::string>& env, const std::optional<std::string>& input)
+{
+    return runProgram(zenithctlArgv(user, args, env), rootUser(), std::chrono::seconds(600), input);
 }
 
 json lastJson(const std::string& out)

@@ -2,6 +2,7 @@
 // user, non-interactive, reading its JSON lines.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,15 @@
 
 namespace zenith::bustest {
 
-// zenithctl ARGS as `user` (setpriv, with the user's groups as a login would
-// have them); `env` entries (NAME=VALUE) are set for that run only.
+// The command line that runs zenithctl ARGS as `user` (setpriv, with the
+// user's groups as a login would have them); `env` entries (NAME=VALUE) are
+// set for that run only. Run it as root.
+std::vector<std::string> zenithctlArgv(const TestUser& user, const std::vector<std::string>& args,
+                                       const std::vector<std::string>& env = {});
+// Runs that; `input`, when given, is zenithctl's stdin.
 ProgramResult zenithctlAs(const TestUser& user, const std::vector<std::string>& args,
-                          const std::vector<std::string>& env = {});
+                          const std::vector<std::string>& env = {},
+                          const std::optional<std::string>& input = std::nullopt);
 
 // The last JSON line of --json output: the result (or error) object.
 nlohmann::json lastJson(const std::string& out);

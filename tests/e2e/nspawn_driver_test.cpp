@@ -28,14 +28,14 @@
 #include "drivers/nspawn/run_record.h"
 #include "drivers/nspawn/supervised_runner.h"
 #include "drivers/process.h"
-#include "recording_job_context.h"
+#include "recording_job_context.h"  // tests/support
 
 using namespace zenith;
 using namespace zenith::drivers;
 using namespace zenith::drivers::nspawn;
 using core::ErrorCode;
 using core::MachineState;
-using e2e::RecordingJobContext;
+using testsupport::RecordingJobContext;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 

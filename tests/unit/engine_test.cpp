@@ -1,249 +1,30 @@
-// The engine with a scripted fake driver and a real SQLite registry in a
-// temp dir: job lifecycle, monotonic progress, cancel and rollback, Busy,
-// LimitsExceeded, DRY_RUN and recovery after a daemon restart.
+// The engine with the shared FakeDriver and a real SQLite registry: job
+// lifecycle, monotonic progress, cancel (and the point where it no longer
+// can), rollback, Busy, LimitsExceeded and DRY_RUN. Restarts:
+// engine_restart_test.cpp.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <filesystem>
-#include <mutex>
-#include <set>
-
-#include "core/engine.h"
 #include "core/flags.h"
-#include "core/registry.h"
+#include "engine_fixture.h"
 
-namespace fs = std::filesystem;
-using namespace zenith;
-using namespace std::chrono_literals;
+namespace zenith::unittest {
+namespace {
+
 using core::ErrorCode;
 using core::JobState;
 using core::MachineState;
-
-namespace {
-
-// A driver whose create() blocks until the test releases it or the job is
-// cancelled, so tests can act while a job runs.
-class FakeDriver final : public drivers::Driver {
-public:
-    std::mutex mu;
-    std::condition_variable cv;
-    bool release = false;
-    bool failCreate = false;
-    std::set<std::string> made;        // what exists "on disk"
-    std::set<std::string> running;
-    std::vector<std::string> rolledBack;
-    std::atomic<int> createsEntered{0};
-    // The spec the last create was handed (it lives in the engine's job entry).
-    const core::MachineSpec* lastSpec = nullptr;
-    bool lastSpecHadPassword = false;
-
-    std::string_view id() const override { return "nspawn"; }
-    std::string_view kind() const override { return "container"; }
-    core::Result<void> validate(const core::MachineSpec& s) const override
-    {
-        if (s.release && *s.release == "hamm")
-            return core::fail(ErrorCode::InvalidArgs, "unknown release 'hamm' (key 'release')");
-        return {};
-    }
-    std::string plan(const std::string& name, const core::MachineSpec&) const override
-    {
-        return "would create " + name;
-    }
-    core::Result<drivers::MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
-                                               drivers::JobContext& ctx) override
-    {
-        {
-            std::lock_guard l(mu);
-            made.insert(name);
-            lastSpec = &spec;
-            lastSpecHadPassword = spec.password.has_value();
-        }
-        ++createsEntered;
-        ctx.progress(0.5, "base-image", "half");
-        ctx.progress(0.3, "clone", "a driver that goes backwards");  // must not lower Progress
-        // Registered before taking the lock: it may run at once, and it locks.
-        std::stop_callback wake(ctx.stopToken(), [this] {
-            std::lock_guard g(mu);
-            cv.notify_all();
-        });
-        std::unique_lock l(mu);
-        cv.wait(l, [&] { return release || ctx.cancelRequested(); });
-        if (ctx.cancelRequested()) {
-            made.erase(name);
-            return core::fail(ErrorCode::Cancelled, "cancelled during fake work");
-        }
-        if (failCreate) {
-            made.erase(name);
-            return core::fail(ErrorCode::BackendFailed, "scripted failure");
-        }
-        if (start)
-            running.insert(name);
-        return drivers::MachineFacts{.distro = "debian", .release = spec.release.value_or("bookworm"), .arch = "amd64",
-                                     .location = "/fake/" + name};
-    }
-    core::Result<drivers::MachineFacts> clone(const core::MachineRecord& src, const std::string& n,
-                                              const core::MachineSpec& s, bool start, drivers::JobContext& c) override
-    {
-        return create(n, s, start, c);
-    }
-    core::Result<void> start(const core::MachineRecord& m, drivers::JobContext&) override
-    {
-        std::lock_guard l(mu);
-        running.insert(m.name);
-        return {};
-    }
-    core::Result<void> stop(const core::MachineRecord& m, bool, drivers::JobContext&) override
-    {
-        std::lock_guard l(mu);
-        running.erase(m.name);
-        return {};
-    }
-    core::Result<void> destroy(const core::MachineRecord& m, bool force, drivers::JobContext& ctx) override
-    {
-        std::lock_guard l(mu);
-        if (running.contains(m.name) && !force)
-            return core::fail(ErrorCode::Busy, "running; use FORCE");
-        ctx.setCancelable(false);
-        running.erase(m.name);
-        made.erase(m.name);
-        return {};
-    }
-    core::Result<void> makeTemplate(const core::MachineRecord&, drivers::JobContext&) override { return {}; }
-    MachineState probe(const core::MachineRecord& m) override
-    {
-        std::lock_guard l(mu);
-        return running.contains(m.name) ? MachineState::Running : MachineState::Stopped;
-    }
-    void rollbackPartial(const core::MachineRecord& m) override
-    {
-        std::lock_guard l(mu);
-        rolledBack.push_back(m.name);
-        made.erase(m.name);
-    }
-    core::Result<std::vector<drivers::ImageInfo>> images() override { return std::vector<drivers::ImageInfo>{}; }
-    void setStateListener(StateListener) override {}
-
-    void releaseAll()
-    {
-        std::lock_guard l(mu);
-        release = true;
-        cv.notify_all();
-    }
-};
-
-class RecordingObserver final : public core::EngineObserver {
-public:
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<core::JobSnapshot> changes;
-    std::map<uint32_t, core::JobSnapshot> finished;
-    std::map<uint32_t, int> finishedCount;
-    std::vector<std::string> machineEvents;
-
-    void jobAdded(const core::JobSnapshot& j) override { record(j); }
-    void jobChanged(const core::JobSnapshot& j) override { record(j); }
-    void jobFinished(const core::JobSnapshot& j) override
-    {
-        std::lock_guard l(mu);
-        finished[j.id] = j;
-        ++finishedCount[j.id];
-        cv.notify_all();
-    }
-    void machineAdded(const core::MachineRecord& m) override { event("added " + m.name); }
-    void machineChanged(const core::MachineRecord& m) override
-    {
-        event("changed " + m.name + " " + std::string(core::toString(m.state)));
-    }
-    void machineRemoved(const core::MachineRecord& m) override { event("removed " + m.name); }
-
-    core::JobSnapshot waitFinished(uint32_t id)
-    {
-        std::unique_lock l(mu);
-        EXPECT_TRUE(cv.wait_for(l, 10s, [&] { return finished.contains(id); })) << "job " << id << " never finished";
-        return finished[id];
-    }
-    std::vector<double> progressOf(uint32_t id)
-    {
-        std::lock_guard l(mu);
-        std::vector<double> out;
-        for (auto& c : changes)
-            if (c.id == id)
-                out.push_back(c.progress);
-        return out;
-    }
-
-private:
-    void record(const core::JobSnapshot& j)
-    {
-        std::lock_guard l(mu);
-        changes.push_back(j);
-    }
-    void event(std::string e)
-    {
-        std::lock_guard l(mu);
-        machineEvents.push_back(std::move(e));
-    }
-};
-
-class EngineTest : public ::testing::Test {
-protected:
-    fs::path dir;
-    std::unique_ptr<core::Registry> registry;
-    FakeDriver* driver = nullptr;
-    RecordingObserver observer;
-    std::unique_ptr<core::Engine> engine;
-
-    void SetUp() override
-    {
-        dir = fs::temp_directory_path() / ("zenith-engine-test-" + std::to_string(::getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-        openEngine(4);
-    }
-    void TearDown() override
-    {
-        if (driver)
-            driver->releaseAll();
-        engine.reset();
-        registry.reset();
-        fs::remove_all(dir);
-    }
-    void openEngine(uint32_t maxJobs, std::unique_ptr<FakeDriver> reuse = nullptr)
-    {
-        auto r = core::Registry::open((dir / "zenith.db").string());
-        ASSERT_TRUE(r.has_value()) << r.error().message;
-        registry = std::move(*r);
-        auto d = reuse ? std::move(reuse) : std::make_unique<FakeDriver>();
-        driver = d.get();
-        std::vector<std::unique_ptr<drivers::Driver>> ds;
-        ds.push_back(std::move(d));
-        core::Config cfg;
-        cfg.maxJobs = maxJobs;
-        engine = std::make_unique<core::Engine>(cfg, *registry, std::move(ds));
-        engine->setObserver(&observer);
-        ASSERT_TRUE(engine->recover().has_value());
-    }
-    core::Submitted submitCreate(const std::string& name, uint64_t flags = 0)
-    {
-        auto req = engine->prepareCreate(name, "nspawn", {}, flags);
-        EXPECT_TRUE(req.has_value()) << req.error().message;
-        auto s = engine->submit(*req, 1000);
-        EXPECT_TRUE(s.has_value()) << s.error().message;
-        return *s;
-    }
-};
+using testsupport::FakeOp;
 
 TEST_F(EngineTest, CreateRunsToDoneWithMonotonicProgressAndPersists)
 {
+    driver->createProgress = {{0.5, "base-image", "half"},
+                              {0.3, "clone", "a driver that goes backwards"}};  // must not lower Progress
     auto s = submitCreate("web1");
-    driver->releaseAll();
     auto j = observer.waitFinished(s.jobId);
     EXPECT_EQ(j.state, JobState::Done);
     EXPECT_DOUBLE_EQ(j.progress, 1.0);
     EXPECT_EQ(j.startedByUid, 1000u);
-    EXPECT_EQ(observer.finishedCount[s.jobId], 1);
+    EXPECT_EQ(observer.finishedCount(s.jobId), 1);
 
     auto p = observer.progressOf(s.jobId);
     ASSERT_GE(p.size(), 3u);
@@ -260,7 +41,9 @@ TEST_F(EngineTest, CreateRunsToDoneWithMonotonicProgressAndPersists)
     EXPECT_EQ(stored->front().state, MachineState::Running);
     auto audit = registry->auditEntries();
     ASSERT_TRUE(audit);
-    EXPECT_GE(audit->size(), 2u);  // submitted + done
+    ASSERT_EQ(audit->size(), 2u);
+    EXPECT_EQ(audit->front().outcome, "submitted");
+    EXPECT_EQ(audit->back().outcome, "done");
 }
 
 TEST_F(EngineTest, FinishedJobKeepsNoCredentials)
@@ -269,21 +52,19 @@ TEST_F(EngineTest, FinishedJobKeepsNoCredentials)
     ASSERT_TRUE(req.has_value()) << req.error().message;
     auto s = engine->submit(*req, 1000);
     ASSERT_TRUE(s.has_value()) << s.error().message;
-    driver->releaseAll();
     EXPECT_EQ(observer.waitFinished(s->jobId).state, JobState::Done);
-    ASSERT_NE(driver->lastSpec, nullptr);
-    EXPECT_TRUE(driver->lastSpecHadPassword);  // the driver had it while it worked
+    ASSERT_NE(driver->lastSpec(), nullptr);
+    EXPECT_TRUE(driver->lastSpecHadPassword());  // the driver had it while it worked
     // The finished job stays listed; the password it carried does not.
     ASSERT_EQ(engine->jobs().size(), 1u);
-    EXPECT_FALSE(driver->lastSpec->password.has_value());
+    EXPECT_FALSE(driver->lastSpec()->password.has_value());
 }
 
 TEST_F(EngineTest, NoStartLeavesMachineStopped)
 {
-    auto s = submitCreate("quiet", core::kFlagNoStart);
-    driver->releaseAll();
-    observer.waitFinished(s.jobId);
+    makeMachine("quiet", core::kFlagNoStart);
     EXPECT_EQ(engine->machine("quiet")->state, MachineState::Stopped);
+    EXPECT_FALSE(driver->isRunning("quiet"));
 }
 
 TEST_F(EngineTest, DryRunCompletesAtOnceAndChangesNothing)
@@ -292,9 +73,9 @@ TEST_F(EngineTest, DryRunCompletesAtOnceAndChangesNothing)
     auto j = engine->job(s.jobId);
     ASSERT_TRUE(j);
     EXPECT_EQ(j->state, JobState::Done);
-    EXPECT_EQ(j->message, "would create plan-only");
+    EXPECT_EQ(j->message, "would create plan-only from debian bookworm");
     EXPECT_FALSE(engine->machine("plan-only"));
-    EXPECT_EQ(driver->createsEntered.load(), 0);
+    EXPECT_EQ(driver->calls(FakeOp::Create), 0);
     EXPECT_TRUE(registry->machines()->empty());
 }
 
@@ -327,6 +108,7 @@ TEST_F(EngineTest, BadInputIsRejectedBeforeAnyJob)
 
 TEST_F(EngineTest, SecondJobOnABusyMachineIsRefused)
 {
+    driver->hold(FakeOp::Create);
     auto s = submitCreate("busy1");
     auto again = engine->prepareSimple(core::Operation::Stop, "busy1", 0);
     ASSERT_TRUE(again);
@@ -338,15 +120,14 @@ TEST_F(EngineTest, SecondJobOnABusyMachineIsRefused)
     auto r2 = engine->submit(*dup, 0);
     ASSERT_FALSE(r2);
     EXPECT_EQ(r2.error().code, ErrorCode::MachineExists);
-    driver->releaseAll();
-    observer.waitFinished(s.jobId);
+    driver->release(FakeOp::Create);
+    EXPECT_EQ(observer.waitFinished(s.jobId).state, JobState::Done);
 }
 
 TEST_F(EngineTest, ConcurrentJobsAreBounded)
 {
-    engine.reset();
-    registry.reset();
-    openEngine(1);
+    restart(1);
+    driver->hold(FakeOp::Create);
     auto s = submitCreate("first");
     auto req = engine->prepareCreate("second", "nspawn", {}, 0);
     ASSERT_TRUE(req);
@@ -354,22 +135,22 @@ TEST_F(EngineTest, ConcurrentJobsAreBounded)
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::LimitsExceeded);
     EXPECT_FALSE(engine->machine("second"));
-    driver->releaseAll();
+    driver->release(FakeOp::Create);
     observer.waitFinished(s.jobId);
 }
 
 TEST_F(EngineTest, CancelledCreateLeavesNothing)
 {
+    driver->hold(FakeOp::Create);
     auto s = submitCreate("doomed");
-    while (driver->createsEntered.load() == 0)
-        std::this_thread::sleep_for(1ms);
+    ASSERT_TRUE(driver->waitReachedHold(FakeOp::Create));
     ASSERT_TRUE(engine->cancel(s.jobId).has_value());
     auto j = observer.waitFinished(s.jobId);
     EXPECT_EQ(j.state, JobState::Cancelled);
     EXPECT_EQ(j.errorName, "Cancelled");
     EXPECT_FALSE(engine->machine("doomed"));
     EXPECT_TRUE(registry->machines()->empty());
-    EXPECT_FALSE(driver->made.contains("doomed"));
+    EXPECT_FALSE(driver->exists("doomed"));
 
     auto again = engine->cancel(s.jobId);
     ASSERT_FALSE(again);
@@ -379,23 +160,61 @@ TEST_F(EngineTest, CancelledCreateLeavesNothing)
     EXPECT_EQ(none.error().code, ErrorCode::NoSuchJob);
 }
 
+// The contract: Cancelable turns false when a job passes its point of no
+// return (destroy has started deleting), and a cancel from then on is
+// NotCancelable and changes nothing.
+TEST_F(EngineTest, CancelAfterThePointOfNoReturnIsNotCancelable)
+{
+    makeMachine("old", core::kFlagNoStart);
+    driver->hold(FakeOp::Destroy);  // parks after setCancelable(false)
+    auto s = submitSimple(core::Operation::Destroy, "old");
+    ASSERT_TRUE(driver->waitReachedHold(FakeOp::Destroy));
+
+    auto running = engine->job(s.jobId);
+    ASSERT_TRUE(running);
+    EXPECT_EQ(running->state, JobState::Running);
+    EXPECT_FALSE(running->cancelable);
+    auto refused = engine->cancel(s.jobId);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::NotCancelable);
+    EXPECT_NE(refused.error().message.find("point"), std::string::npos) << refused.error().message;
+    EXPECT_NE(engine->job(s.jobId)->message, "cancelling") << "a refused cancel changed the job";
+    // Observers were told: a change with Cancelable false while it ran.
+    bool announced = false;
+    for (const auto& c : observer.changesOf(s.jobId))
+        announced = announced || (c.state == JobState::Running && !c.cancelable);
+    EXPECT_TRUE(announced);
+
+    driver->release(FakeOp::Destroy);
+    EXPECT_EQ(observer.waitFinished(s.jobId).state, JobState::Done);
+    EXPECT_FALSE(engine->machine("old"));
+    EXPECT_FALSE(driver->exists("old"));
+}
+
 TEST_F(EngineTest, FailedCreateIsRolledBackAndNamed)
 {
-    driver->failCreate = true;
+    driver->failWith(FakeOp::Create, {ErrorCode::BackendFailed, "scripted failure"});
     auto s = submitCreate("broken");
-    driver->releaseAll();
     auto j = observer.waitFinished(s.jobId);
     EXPECT_EQ(j.state, JobState::Failed);
     EXPECT_EQ(j.errorName, "BackendFailed");
     EXPECT_EQ(j.errorMessage, "scripted failure");
     EXPECT_FALSE(engine->machine("broken"));
+    EXPECT_FALSE(driver->exists("broken"));
+}
+
+TEST_F(EngineTest, FailedStartLeavesTheMachineAsItReallyIs)
+{
+    makeMachine("cold", core::kFlagNoStart);
+    driver->failWith(FakeOp::Start, {ErrorCode::BackendFailed, "did not report ready"});
+    auto s = submitSimple(core::Operation::Start, "cold");
+    EXPECT_EQ(observer.waitFinished(s.jobId).state, JobState::Failed);
+    EXPECT_EQ(engine->machine("cold")->state, MachineState::Stopped);  // probed, not "starting"
 }
 
 TEST_F(EngineTest, DestroyRemovesTheMachineAndForceIsNeededWhenRunning)
 {
-    auto s = submitCreate("gone");
-    driver->releaseAll();
-    observer.waitFinished(s.jobId);
+    makeMachine("gone");
 
     const size_t jobsBefore = engine->jobs().size();
     auto plain = engine->submit(*engine->prepareSimple(core::Operation::Destroy, "gone", 0), 0);
@@ -412,78 +231,13 @@ TEST_F(EngineTest, DestroyRemovesTheMachineAndForceIsNeededWhenRunning)
     EXPECT_TRUE(registry->machines()->empty());
 }
 
-TEST_F(EngineTest, RestartFailsInterruptedJobsAndRollsBackHalfMadeMachines)
+TEST_F(EngineTest, AMachineThatStopsOnItsOwnIsStoppedInTheRegistry)
 {
-    // A job that never finishes: simulate the daemon dying mid-create by
-    // writing the rows a running create leaves behind.
-    core::MachineRecord half;
-    half.name = "half";
-    half.backend = "nspawn";
-    half.kind = "container";
-    half.state = MachineState::Creating;
-    ASSERT_TRUE(registry->putMachine(half));
-    core::MachineRecord kept = half;
-    kept.name = "kept";
-    kept.state = MachineState::Running;  // but nothing runs it any more
-    ASSERT_TRUE(registry->putMachine(kept));
-    core::JobSnapshot j;
-    j.id = 41;
-    j.operation = core::Operation::Create;
-    j.machine = "half";
-    j.state = JobState::Running;
-    j.progress = 0.4;
-    ASSERT_TRUE(registry->putJob(j));
-
-    engine.reset();
-    registry.reset();
-    openEngine(4);
-
-    EXPECT_FALSE(engine->machine("half"));
-    ASSERT_EQ(driver->rolledBack, std::vector<std::string>{"half"});
-    auto k = engine->machine("kept");
-    ASSERT_TRUE(k);
-    EXPECT_EQ(k->state, MachineState::Stopped);  // its true state
-    auto job = engine->job(41);
-    ASSERT_TRUE(job);
-    EXPECT_EQ(job->state, JobState::Failed);
-    auto stored = registry->jobs();
-    ASSERT_TRUE(stored);
-    ASSERT_FALSE(stored->empty());
-    EXPECT_EQ(stored->front().state, JobState::Failed);
-    // New jobs continue the id sequence so object paths stay unique.
-    auto s = submitCreate("after", core::kFlagDryRun);
-    EXPECT_EQ(s.jobId, 42u);
-}
-
-TEST_F(EngineTest, RestartAfterAnInterruptedDestroyLeavesItFailedAndDestroyable)
-{
-    core::MachineRecord half;
-    half.name = "half-gone";
-    half.backend = "nspawn";
-    half.kind = "container";
-    half.state = MachineState::Destroying;
-    ASSERT_TRUE(registry->putMachine(half));
-    core::JobSnapshot j;
-    j.id = 7;
-    j.operation = core::Operation::Destroy;
-    j.machine = "half-gone";
-    j.state = JobState::Running;
-    ASSERT_TRUE(registry->putJob(j));
-
-    engine.reset();
-    registry.reset();
-    openEngine(4);
-
-    auto m = engine->machine("half-gone");
-    ASSERT_TRUE(m);
-    EXPECT_EQ(m->state, MachineState::Failed);  // not "stopped": its files may be half deleted
-    EXPECT_EQ(registry->machines()->front().state, MachineState::Failed);
-    EXPECT_EQ(engine->job(7)->state, JobState::Failed);
-
-    auto again = engine->submit(*engine->prepareSimple(core::Operation::Destroy, "half-gone", 0), 0);
-    ASSERT_TRUE(again) << again.error().message;
-    EXPECT_EQ(observer.waitFinished(again->jobId).state, JobState::Done);
-    EXPECT_FALSE(engine->machine("half-gone"));
+    makeMachine("short-lived");
+    driver->exitOnItsOwn("short-lived");
+    EXPECT_EQ(engine->machine("short-lived")->state, MachineState::Stopped);
+    EXPECT_EQ(registry->machines()->front().state, MachineState::Stopped);
 }
 
 }  // namespace
+}  // namespace zenith::unittest

@@ -16,11 +16,13 @@
 #include "drivers/nspawn/machine_config.h"
 #include "drivers/nspawn/nspawn_driver.h"
 #include "drivers/nspawn/uid_range.h"
+#include "recording_job_context.h"
 
 using namespace zenith;
 using namespace zenith::drivers;
 using namespace zenith::drivers::nspawn;
 using core::ErrorCode;
+using testsupport::RecordingJobContext;
 namespace fs = std::filesystem;
 
 namespace {
@@ -51,44 +53,6 @@ public:
     std::vector<std::string> stopped;
     std::set<std::string> running;
     std::function<void(const std::string&)> listener;
-};
-
-class RecordingContext final : public JobContext {
-public:
-    struct Event {
-        double fraction;
-        std::string step, message;
-    };
-    void progress(double f, std::string_view step, std::string_view message) override
-    {
-        events.push_back({f, std::string(step), std::string(message)});
-        if (!cancelAtStep.empty() && step == cancelAtStep)
-            stop.request_stop();
-    }
-    bool cancelRequested() const override { return stop.stop_requested(); }
-    std::stop_token stopToken() const override { return stop.get_token(); }
-    void setCancelable(bool c) override { cancelable = c; }
-
-    std::vector<std::string> steps() const
-    {
-        std::vector<std::string> out;
-        for (const auto& e : events)
-            if (out.empty() || out.back() != e.step)
-                out.push_back(e.step);
-        return out;
-    }
-    bool monotonic() const
-    {
-        for (size_t i = 1; i < events.size(); ++i)
-            if (events[i].fraction < events[i - 1].fraction)
-                return false;
-        return true;
-    }
-
-    std::vector<Event> events;
-    std::string cancelAtStep;
-    std::stop_source stop;
-    bool cancelable = true;
 };
 
 std::string slurp(const fs::path& p)
@@ -163,14 +127,14 @@ TEST_F(NspawnDriverTest, IdentifiesItself)
 
 TEST_F(NspawnDriverTest, CreateReportsStepsInOrderAndStarts)
 {
-    RecordingContext ctx;
+    RecordingJobContext ctx;
     auto spec = fromTemplate();
     spec.cpuQuota = 150;
     auto facts = driver_->create("web1", spec, true, ctx);
     ASSERT_TRUE(facts) << facts.error().message;
     EXPECT_EQ(ctx.steps(), (std::vector<std::string>{"architecture", "base-image", "clone", "configure", "start"}));
     EXPECT_TRUE(ctx.monotonic());
-    EXPECT_DOUBLE_EQ(ctx.events.back().fraction, 1.0);
+    EXPECT_DOUBLE_EQ(ctx.events().back().fraction, 1.0);
 
     EXPECT_EQ(facts->distro, "debian");
     EXPECT_EQ(facts->release, "bookworm");
@@ -178,9 +142,9 @@ TEST_F(NspawnDriverTest, CreateReportsStepsInOrderAndStarts)
     EXPECT_EQ(slurp(dir_ / "machines" / "web1" / "etc" / "hostname"), "web1\n");
     EXPECT_GE(facts->uidShift, kFirstUidBase);
     EXPECT_EQ(slurp(dir_ / "machines" / "web1.nspawn"), renderNspawnSettings({"web1", "", {}, facts->uidShift, "auto"}));
-    EXPECT_NE(ctx.events.back().message.find("its root is host uid " + std::to_string(facts->uidShift)),
+    EXPECT_NE(ctx.events().back().message.find("its root is host uid " + std::to_string(facts->uidShift)),
               std::string::npos)
-        << ctx.events.back().message;
+        << ctx.events().back().message;
     ASSERT_EQ(runner_->started.size(), 1u);
     EXPECT_EQ(runner_->started[0].name, "web1");
     EXPECT_EQ(runner_->started[0].rootfs, (dir_ / "machines" / "web1").string());
@@ -191,7 +155,7 @@ TEST_F(NspawnDriverTest, CreateReportsStepsInOrderAndStarts)
 
 TEST_F(NspawnDriverTest, NoStartStopsAfterConfigure)
 {
-    RecordingContext ctx;
+    RecordingJobContext ctx;
     ASSERT_TRUE(driver_->create("web1", fromTemplate(), false, ctx));
     EXPECT_EQ(ctx.steps().back(), "configure");
     EXPECT_TRUE(runner_->started.empty());
@@ -200,7 +164,7 @@ TEST_F(NspawnDriverTest, NoStartStopsAfterConfigure)
 
 TEST_F(NspawnDriverTest, PasswordNeverLeavesShadow)
 {
-    RecordingContext ctx;
+    RecordingJobContext ctx;
     auto spec = fromTemplate();
     spec.password = core::Secret("Pl41n-S3cret");
     ASSERT_TRUE(driver_->create("web1", spec, true, ctx));
@@ -211,7 +175,7 @@ TEST_F(NspawnDriverTest, PasswordNeverLeavesShadow)
             EXPECT_EQ(slurp(e.path()).find("Pl41n-S3cret"), std::string::npos) << e.path();
         }
     }
-    for (const auto& ev : ctx.events)
+    for (const auto& ev : ctx.events())
         EXPECT_EQ(ev.message.find("Pl41n-S3cret"), std::string::npos);
     EXPECT_EQ(driver_->plan("web1", spec).find("Pl41n-S3cret"), std::string::npos);
 }
@@ -220,8 +184,8 @@ class NspawnDriverCancel : public NspawnDriverTest, public ::testing::WithParamI
 
 TEST_P(NspawnDriverCancel, CancelAtAnyStepLeavesNothing)
 {
-    RecordingContext ctx;
-    ctx.cancelAtStep = GetParam();
+    RecordingJobContext ctx;
+    ctx.cancelAtStep(GetParam());
     auto r = driver_->create("web1", fromTemplate(), true, ctx);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::Cancelled) << r.error().message;
@@ -236,7 +200,7 @@ TEST_F(NspawnDriverTest, ExistingMachineIsNotTouched)
 {
     fs::create_directories(dir_ / "machines" / "web1");
     std::ofstream(dir_ / "machines" / "web1" / "data") << "mine";
-    RecordingContext ctx;
+    RecordingJobContext ctx;
     auto r = driver_->create("web1", fromTemplate(), true, ctx);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::MachineExists);
@@ -245,7 +209,7 @@ TEST_F(NspawnDriverTest, ExistingMachineIsNotTouched)
 
 TEST_F(NspawnDriverTest, UnknownTemplateIsNoSuchImage)
 {
-    RecordingContext ctx;
+    RecordingJobContext ctx;
     core::MachineSpec s;
     s.templateName = "nope";
     auto r = driver_->create("web1", s, true, ctx);
@@ -256,7 +220,7 @@ TEST_F(NspawnDriverTest, UnknownTemplateIsNoSuchImage)
 
 TEST_F(NspawnDriverTest, InvalidSpecChangesNothing)
 {
-    RecordingContext ctx;
+    RecordingJobContext ctx;
     auto s = fromTemplate();
     s.vmid = 100;
     auto r = driver_->create("web1", s, true, ctx);
@@ -268,25 +232,40 @@ TEST_F(NspawnDriverTest, InvalidSpecChangesNothing)
 
 TEST_F(NspawnDriverTest, DestroyNeedsForceWhileRunning)
 {
-    RecordingContext c1;
+    RecordingJobContext c1;
     ASSERT_TRUE(driver_->create("web1", fromTemplate(), true, c1));
-    RecordingContext c2;
+    RecordingJobContext c2;
     auto busy = driver_->destroy(record("web1"), false, c2);
     ASSERT_FALSE(busy);
     EXPECT_EQ(busy.error().code, ErrorCode::Busy);
     EXPECT_TRUE(fs::exists(dir_ / "machines" / "web1"));
 
-    RecordingContext c3;
+    RecordingJobContext c3;
     ASSERT_TRUE(driver_->destroy(record("web1"), true, c3));
     EXPECT_EQ(runner_->stopped, std::vector<std::string>{"web1"});
-    EXPECT_FALSE(c3.cancelable);
+    EXPECT_FALSE(c3.cancelable());
     EXPECT_EQ(leftovers(), std::vector<std::string>{});
     EXPECT_EQ(driver_->probe(record("web1")), core::MachineState::Failed);
 }
 
+// Cancelable turns false before destroy deletes anything: a cancel that
+// comes with the "destroy" step is refused (NotCancelable, as the engine
+// answers), and the destroy finishes.
+TEST_F(NspawnDriverTest, DestroyPassesItsPointOfNoReturnBeforeItDeletes)
+{
+    RecordingJobContext c1;
+    ASSERT_TRUE(driver_->create("web1", fromTemplate(), false, c1));
+    RecordingJobContext c2;
+    c2.cancelAtStep("destroy");
+    ASSERT_TRUE(driver_->destroy(record("web1"), false, c2));
+    EXPECT_EQ(c2.refusedCancels(), 1);
+    EXPECT_FALSE(c2.cancelRequested());
+    EXPECT_EQ(leftovers(), std::vector<std::string>{});
+}
+
 TEST_F(NspawnDriverTest, DestroyRemovesWhatKilledWritersLeftOfThatMachineOnly)
 {
-    RecordingContext c1;
+    RecordingJobContext c1;
     ASSERT_TRUE(driver_->create("web1", fromTemplate(), false, c1));
     // A daemon killed mid-write, a systemd-nspawn killed mid-run, a copy
     // that died half-way - and another machine's leftovers with a name that
@@ -298,28 +277,28 @@ TEST_F(NspawnDriverTest, DestroyRemovesWhatKilledWritersLeftOfThatMachineOnly)
     fs::create_directories(dir_ / "machines" / ".#web1.partial" / "etc");
     std::ofstream(dir_ / "machines" / ".#web10.lck");
 
-    RecordingContext c2;
+    RecordingJobContext c2;
     ASSERT_TRUE(driver_->destroy(record("web1"), false, c2));
     EXPECT_EQ(leftovers(), std::vector<std::string>{"machines/.#web10.lck"});
 }
 
 TEST_F(NspawnDriverTest, CloneNeedsAStoppedSourceAndGetsItsOwnIdentity)
 {
-    RecordingContext c1;
+    RecordingJobContext c1;
     ASSERT_TRUE(driver_->create("web1", fromTemplate(), true, c1));
     auto src = record("web1");
     src.distro = "debian";
     src.release = "bookworm";
     src.arch = "amd64";
-    RecordingContext c2;
+    RecordingJobContext c2;
     auto busy = driver_->clone(src, "web2", {}, false, c2);
     ASSERT_FALSE(busy);
     EXPECT_EQ(busy.error().code, ErrorCode::Busy);
     EXPECT_FALSE(fs::exists(dir_ / "machines" / "web2"));
 
-    RecordingContext c3;
+    RecordingJobContext c3;
     ASSERT_TRUE(driver_->stop(src, false, c3));
-    RecordingContext c4;
+    RecordingJobContext c4;
     auto facts = driver_->clone(src, "web2", {}, true, c4);
     ASSERT_TRUE(facts) << facts.error().message;
     EXPECT_EQ(c4.steps(), (std::vector<std::string>{"clone", "configure", "start"}));
@@ -332,12 +311,12 @@ TEST_F(NspawnDriverTest, CloneNeedsAStoppedSourceAndGetsItsOwnIdentity)
 
 TEST_F(NspawnDriverTest, TemplateCannotStartAndIsListed)
 {
-    RecordingContext c1;
+    RecordingJobContext c1;
     ASSERT_TRUE(driver_->create("gold", fromTemplate(), false, c1));
-    RecordingContext c2;
+    RecordingJobContext c2;
     ASSERT_TRUE(driver_->makeTemplate(record("gold"), c2));
     EXPECT_EQ(driver_->probe(record("gold")), core::MachineState::Template);
-    RecordingContext c3;
+    RecordingJobContext c3;
     auto r = driver_->start(record("gold"), c3);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
@@ -350,7 +329,7 @@ TEST_F(NspawnDriverTest, TemplateCannotStartAndIsListed)
             found = true;
     EXPECT_TRUE(found);
 
-    RecordingContext c4;
+    RecordingJobContext c4;
     ASSERT_TRUE(driver_->destroy(record("gold"), false, c4));
     EXPECT_FALSE(fs::exists(dir_ / "state" / "templates" / "gold"));
 }
@@ -394,7 +373,7 @@ TEST_F(NspawnDriverTest, PlanDescribesWithoutChanging)
 TEST_F(NspawnDriverTest, EachMachineGetsAUserNamespaceRangeOfItsOwn)
 {
     auto make = [&](const std::string& name) {
-        RecordingContext c;
+        RecordingJobContext c;
         auto f = driver_->create(name, fromTemplate(), false, c);
         EXPECT_TRUE(f) << f.error().message;
         return f ? f->uidShift : 0u;
@@ -410,14 +389,14 @@ TEST_F(NspawnDriverTest, EachMachineGetsAUserNamespaceRangeOfItsOwn)
     }
 
     auto src = record("web1");
-    RecordingContext cc;
+    RecordingJobContext cc;
     auto clone = driver_->clone(src, "web3", {}, false, cc);
     ASSERT_TRUE(clone) << clone.error().message;
     EXPECT_NE(clone->uidShift, a);
     EXPECT_NE(clone->uidShift, b);
 
     // A destroyed machine's range is free again.
-    RecordingContext d;
+    RecordingJobContext d;
     ASSERT_TRUE(driver_->destroy(record("web2"), true, d));
     EXPECT_EQ(make("web4"), b);
 }
@@ -425,17 +404,17 @@ TEST_F(NspawnDriverTest, EachMachineGetsAUserNamespaceRangeOfItsOwn)
 // A machine made before user namespaces gets a range when it starts.
 TEST_F(NspawnDriverTest, AMachineWithoutARangeGetsOneAtStart)
 {
-    RecordingContext c;
+    RecordingJobContext c;
     auto made = driver_->create("old", fromTemplate(), false, c);
     ASSERT_TRUE(made);
     std::ofstream(dir_ / "machines" / "old.nspawn") << renderNspawnSettings({"old", "", {}});
-    RecordingContext s;
+    RecordingJobContext s;
     ASSERT_TRUE(driver_->start(record("old"), s));
     auto base = privateUsersBase(slurp(dir_ / "machines" / "old.nspawn"));
     ASSERT_TRUE(base);
     EXPECT_GE(*base, kFirstUidBase);
-    EXPECT_NE(s.events.back().message.find("its root is host uid " + std::to_string(*base)), std::string::npos)
-        << s.events.back().message;
+    EXPECT_NE(s.events().back().message.find("its root is host uid " + std::to_string(*base)), std::string::npos)
+        << s.events().back().message;
 }
 
 // A limit the runner cannot enforce is refused up front, naming the key:

@@ -1,0 +1,137 @@
+// The one fake drivers::Driver of the test suites. It behaves like the nspawn
+// driver wherever the engine depends on it:
+//   - a machine it made exists ("on disk") until it is destroyed; creating
+//     one that exists is MachineExists, acting on one that does not is
+//     NoSuchMachine;
+//   - destroy of a running machine without FORCE is Busy, and so are clone
+//     of a running source and template of a running machine;
+//   - destroy and stop pass their point of no return (setCancelable(false))
+//     before they change anything, and never give up after it;
+//   - create, clone, start and template honour a cancel while they can be
+//     cancelled, and a cancelled or failed create leaves nothing behind;
+//   - probe tells the truth (a machine whose tree is gone is Failed),
+//     rollbackPartial removes a half-made machine, and a machine that stops
+//     on its own is reported through the state listener.
+// Tests script it per operation: park calls at the operation's hold point
+// until released (or cancelled, where cancel is still possible), or make
+// them fail there with a chosen error.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "drivers/driver.h"
+
+namespace zenith::testsupport {
+
+enum class FakeOp { Create, Clone, Start, Stop, Destroy, Template };
+
+struct ProgressReport {
+    double fraction;
+    std::string step, message;
+};
+
+// What exists "on disk". A daemon restart keeps it: give the driver of the
+// restarted engine the same FakeDisk.
+struct FakeDisk {
+    std::mutex mu;
+    std::set<std::string> made, running, templates;
+};
+
+class FakeDriver final : public drivers::Driver {
+public:
+    explicit FakeDriver(std::shared_ptr<FakeDisk> disk = std::make_shared<FakeDisk>());
+
+    // ---- scripting; set before the jobs that should see it run ----
+
+    // Calls of `op` park at their hold point until release(op).
+    void hold(FakeOp op);
+    // Lets parked and later calls of `op` through.
+    void release(FakeOp op);
+    void releaseAll();
+    // Calls of `op` fail with `error` at their hold point (after any hold).
+    void failWith(FakeOp op, core::Error error);
+
+    // Reported by create and clone before their hold point, in order (a
+    // driver may report a lower fraction than before: the engine copes).
+    std::vector<ProgressReport> createProgress{{0.02, "architecture", "host architecture amd64"},
+                                               {0.5, "base-image", "using cached image"},
+                                               {0.9, "clone", "tree copied"},
+                                               {0.94, "configure", "configured"}};
+    std::vector<std::string> addresses;      // the facts create/clone report
+    std::vector<drivers::ImageInfo> imageList;
+    std::set<std::string> knownReleases{"bookworm", "bullseye", "trixie"};
+
+    // ---- observing ----
+
+    // True once `count` calls of `op` reached their hold point (parked or
+    // passed it), false after `timeout`.
+    bool waitReachedHold(FakeOp op, int count = 1, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    int reachedHold(FakeOp op) const;
+    // How often `op` was called at all.
+    int calls(FakeOp op) const;
+    std::vector<std::string> rolledBack() const;
+    bool exists(const std::string& name) const;
+    bool isRunning(const std::string& name) const;
+    // The spec the last create or clone was handed: it lives in the engine's
+    // job entry, so a test can check what the engine keeps of it afterwards.
+    const core::MachineSpec* lastSpec() const;
+    bool lastSpecHadPassword() const;
+
+    // The machine stops on its own (its container exited), as the runner
+    // reports it; the engine hears of it through the state listener.
+    void exitOnItsOwn(const std::string& name);
+
+    // ---- drivers::Driver ----
+    std::string_view id() const override { return "nspawn"; }
+    std::string_view kind() const override { return "container"; }
+    core::Result<void> validate(const core::MachineSpec& spec) const override;
+    std::string plan(const std::string& name, const core::MachineSpec& spec) const override;
+    core::Result<drivers::MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
+                                               drivers::JobContext& ctx) override;
+    core::Result<drivers::MachineFacts> clone(const core::MachineRecord& source, const std::string& newName,
+                                              const core::MachineSpec& merged, bool start,
+                                              drivers::JobContext& ctx) override;
+    core::Result<void> start(const core::MachineRecord& m, drivers::JobContext& ctx) override;
+    core::Result<void> stop(const core::MachineRecord& m, bool force, drivers::JobContext& ctx) override;
+    core::Result<void> destroy(const core::MachineRecord& m, bool force, drivers::JobContext& ctx) override;
+    core::Result<void> makeTemplate(const core::MachineRecord& m, drivers::JobContext& ctx) override;
+    core::MachineState probe(const core::MachineRecord& m) override;
+    void rollbackPartial(const core::MachineRecord& m) override;
+    core::Result<std::vector<drivers::ImageInfo>> images() override;
+    void setStateListener(StateListener listener) override;
+
+private:
+    void called(FakeOp op);
+    // Runs `change` on the disk under its lock.
+    void onDisk(const std::function<void(FakeDisk&)>& change);
+    // NoSuchMachine when `name` is not on disk; Busy (with the reason
+    // `busyWhenRunning`, when one is given) while it runs.
+    core::Result<void> requireMade(const std::string& name, std::string_view busyWhenRunning = {}) const;
+    // Parks the call while `op` is held; with `cancelable`, a cancel ends the
+    // wait. Then the scripted failure, if any. Cancelled when cancelled.
+    core::Result<void> holdPoint(FakeOp op, drivers::JobContext& ctx, bool cancelable);
+    core::Result<drivers::MachineFacts> make(const std::string& name, const core::MachineSpec& spec, bool start,
+                                             drivers::JobContext& ctx, FakeOp op);
+
+    std::shared_ptr<FakeDisk> disk_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::set<FakeOp> held_;
+    std::map<FakeOp, core::Error> failures_;
+    std::map<FakeOp, int> reached_, calls_;
+    std::vector<std::string> rolledBack_;
+    const core::MachineSpec* lastSpec_ = nullptr;
+    bool lastSpecHadPassword_ = false;
+    StateListener listener_;
+};
+
+}  // namespace zenith::testsupport
