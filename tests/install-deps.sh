@@ -10,6 +10,9 @@ packages=(
   libsqlite3-dev libcli11-dev libcrypt-dev libgtest-dev libgmock-dev
   # build: bench/ is part of the default build (ZENITH_BUILD_BENCH=ON)
   libbenchmark-dev
+  # tests: the fuzzers (tests/fuzz/run.sh): clang with libFuzzer and its
+  # sanitizer runtimes, llvm-symbolizer for readable reports
+  clang-16 libclang-rt-16-dev llvm-16
   # run: the nspawn backend
   systemd-container debootstrap btrfs-progs iproute2 util-linux
   # tests: a private bus with polkit, a client we did not write

@@ -534,6 +534,14 @@ bool isSpecKey(std::string_view key)
     return findRule(key) != nullptr;
 }
 
+std::vector<std::string_view> specKeys()
+{
+    std::vector<std::string_view> keys;
+    for (const auto& r : kRules)
+        keys.push_back(r.key);
+    return keys;
+}
+
 Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits)
 {
     return parse(raw, &limits);

@@ -61,6 +61,9 @@ Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits);
 // True for the keys of the contract; lets the bus layer name an unknown key
 // as unknown before it looks at the value's type.
 bool isSpecKey(std::string_view key);
+// Every key of the contract, in one place: tests and fuzzers that must cover
+// them all read it here instead of keeping a copy that could go stale.
+std::vector<std::string_view> specKeys();
 
 // Wipes the credentials (password, password_hash, wireguard_config) once a
 // job no longer needs them, so a finished job kept for ListJobs holds none.

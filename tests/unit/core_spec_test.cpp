@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,18 @@ std::vector<KeyCase> allKeys()
 TEST(CoreSpec, CoversEveryContractKey)
 {
     EXPECT_EQ(allKeys().size(), 29u);
+}
+
+TEST(CoreSpec, SpecKeysListsTheContractKeysOnce)
+{
+    std::set<std::string> listed, covered;
+    for (auto key : specKeys()) {
+        EXPECT_TRUE(isSpecKey(key)) << key;
+        EXPECT_TRUE(listed.emplace(key).second) << key << " listed twice";
+    }
+    for (const auto& c : allKeys())
+        covered.emplace(c.key);
+    EXPECT_EQ(listed, covered);
 }
 
 TEST(CoreSpec, EveryKeyAcceptsItsType)
