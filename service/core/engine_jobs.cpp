@@ -73,6 +73,23 @@ Result<void> Engine::Impl::guardedWork(const std::shared_ptr<JobEntry>& e, drive
     auto failed = [&](std::string_view what) {
         log::error({.uid = e->snap.startedByUid, .machine = e->snap.machine, .job = e->snap.id},
                    "job {}: the {} driver failed: {}", e->snap.id, e->request.backend, what);
+        // A create that threw may have made part of the machine: roll it
+        // back as recovery would after a crash.
+        const Operation op = e->request.operation;
+        if (op == Operation::Create || op == Operation::Clone) {
+            try {
+                MachineRecord half;
+                {
+                    std::lock_guard lock(mu);
+                    if (auto it = machines.find(e->request.machine); it != machines.end())
+                        half = it->second;
+                }
+                if (!half.name.empty())
+                    d.rollbackPartial(half);
+            } catch (...) {
+                log::error({.machine = e->snap.machine, .job = e->snap.id}, "rollback after the failure failed too");
+            }
+        }
         return fail(ErrorCode::BackendFailed,
                     fmt::format("internal error in the {} backend: {}", e->request.backend, what));
     };

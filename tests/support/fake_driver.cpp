@@ -36,6 +36,19 @@ void FakeDriver::failWith(FakeOp op, core::Error error)
     failures_.insert_or_assign(op, std::move(error));
 }
 
+void FakeDriver::throwWith(FakeOp op, std::function<void()> thrower)
+{
+    std::lock_guard lock(mu_);
+    throwers_[op] = std::move(thrower);
+}
+
+void FakeDriver::stick(FakeOp op)
+{
+    std::lock_guard lock(mu_);
+    stuck_.insert(op);
+    held_.insert(op);
+}
+
 bool FakeDriver::waitReachedHold(FakeOp op, int count, std::chrono::milliseconds timeout)
 {
     std::unique_lock lock(mu_);
@@ -135,9 +148,16 @@ core::Result<void> FakeDriver::holdPoint(FakeOp op, drivers::JobContext& ctx, bo
     cv_.notify_all();
     // Past the point of no return the real driver finishes what it started
     // whatever happens, so only a cancelable call listens for a cancel.
-    cv_.wait(lock, [&] { return !held_.contains(op) || (cancelable && ctx.cancelRequested()); });
-    if (cancelable && ctx.cancelRequested())
+    // A stuck call hears nothing, a cancel included, until it is released.
+    const bool listens = cancelable && !stuck_.contains(op);
+    cv_.wait(lock, [&] { return !held_.contains(op) || (listens && ctx.cancelRequested()); });
+    if (listens && ctx.cancelRequested())
         return core::fail(ErrorCode::Cancelled, "cancelled at the fake driver's hold point");
+    if (auto it = throwers_.find(op); it != throwers_.end() && it->second) {
+        auto thrower = it->second;
+        lock.unlock();
+        thrower();
+    }
     if (auto it = failures_.find(op); it != failures_.end())
         return std::unexpected(it->second);
     return {};

@@ -59,6 +59,12 @@ public:
     void releaseAll();
     // Calls of `op` fail with `error` at their hold point (after any hold).
     void failWith(FakeOp op, core::Error error);
+    // Calls of `op` run `thrower` at their hold point: a driver bug (it
+    // throws std::bad_alloc, std::logic_error, anything); nullptr: no more.
+    void throwWith(FakeOp op, std::function<void()> thrower);
+    // Calls of `op` park at their hold point and ignore a cancel until
+    // release(op): a driver stuck in I/O (a hung NFS read, a wedged disk).
+    void stick(FakeOp op);
 
     // Reported by create and clone before their hold point, in order (a
     // driver may report a lower fraction than before: the engine copes).
@@ -127,6 +133,8 @@ private:
     std::condition_variable cv_;
     std::set<FakeOp> held_;
     std::map<FakeOp, core::Error> failures_;
+    std::map<FakeOp, std::function<void()>> throwers_;
+    std::set<FakeOp> stuck_;
     std::map<FakeOp, int> reached_, calls_;
     std::vector<std::string> rolledBack_;
     const core::MachineSpec* lastSpec_ = nullptr;
