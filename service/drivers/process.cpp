@@ -187,7 +187,7 @@ core::Result<pid_t> spawnProcess(const SpawnOptions& o)
     UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!devnull)
         return core::fail(core::ErrorCode::BackendFailed, fmt::format("/dev/null: {}", std::strerror(errno)));
-    UniqueFd in = highCopy(devnull.get());
+    UniqueFd in = highCopy(o.stdinFd >= 0 ? o.stdinFd : devnull.get());
     UniqueFd out = highCopy(o.stdoutFd >= 0 ? o.stdoutFd : devnull.get());
     UniqueFd err = highCopy(o.stderrFd >= 0 ? o.stderrFd : devnull.get());
     UniqueFd three = o.fd3 >= 0 ? highCopy(o.fd3) : UniqueFd();

@@ -31,6 +31,7 @@ struct SpawnOptions {
     Argv argv;                                   // argv[0] is looked up in PATH when it has no '/'
     std::optional<std::vector<std::string>> env; // "K=V" entries; nullopt inherits ours
     bool newSession = false;  // setsid(): survives us and our process group (supervised containers)
+    int stdinFd = -1;         // -1: /dev/null
     int stdoutFd = -1;        // -1: /dev/null
     int stderrFd = -1;        // -1: /dev/null
     int fd3 = -1;             // becomes the child's fd 3 when >= 0

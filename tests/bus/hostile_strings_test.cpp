@@ -175,8 +175,14 @@ TEST(HostileStrings, EveryCallIsAnsweredAtOnceAndMemoryStaysFlat)
 
     ASSERT_EQ(::kill(pid, 0), 0) << "the daemon died";
     const uint64_t rssAfter = residentKiB(pid);
-    EXPECT_LT(rssAfter, rssBefore + 16 * 1024) << "resident memory grew from " << rssBefore << " KiB to " << rssAfter
-                                               << " KiB";
+    // Under AddressSanitizer freed memory sits in its quarantine (256 MiB)
+    // instead of going back: resident size says nothing there. The normal
+    // bus tier, which CI runs too, makes this check.
+    if (std::getenv("ZENITH_SANITIZED"))
+        fmt::print("resident memory {} -> {} KiB, not checked under ASan\n", rssBefore, rssAfter);
+    else
+        EXPECT_LT(rssAfter, rssBefore + 16 * 1024)
+            << "resident memory grew from " << rssBefore << " KiB to " << rssAfter << " KiB";
     // DRY_RUN changes nothing, and the outsider could not.
     EXPECT_EQ(machineNames(), machinesBefore);
     RecordProperty("outsider", outsider.substr(0, outsider.find('\n')));

@@ -8,6 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -158,7 +161,14 @@ public:
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 2, logFile().c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         posix_spawn_file_actions_adddup2(&fa, 2, 1);
-        ASSERT_EQ(posix_spawn(&pid, bin, &fa, nullptr, args.data(), environ), 0);
+        // Its working directory is where a core file would land.
+        posix_spawn_file_actions_addchdir_np(&fa, root.c_str());
+        // As its unit runs it (UMask=0077): whatever a container needs must
+        // get its mode explicitly.
+        const mode_t old = ::umask(077);
+        const int rc = posix_spawn(&pid, bin, &fa, nullptr, args.data(), environ);
+        ::umask(old);
+        ASSERT_EQ(rc, 0);
         posix_spawn_file_actions_destroy(&fa);
         // Ready once the name answers (a bound for a daemon that never
         // comes up, not a speed goal: start-up probes every machine).
@@ -291,6 +301,51 @@ TEST_F(DaemonE2E, CreateBootsARealContainerWithLiveProgress)
     EXPECT_TRUE(searched(daemon_->stateDir() / "zenith.db"));
     EXPECT_TRUE(searched(daemon_->stateDir() / "run" / "e2e-web.console"));
     EXPECT_TRUE(searched(daemon_->machinesDir() / "e2e-web" / "etc/shadow"));
+}
+
+// The tenant's root is an unprivileged host uid of its own, host users
+// cannot reach into machine trees, and the container still works for its
+// own unprivileged users (the daemon runs with umask 0077, as its unit says).
+TEST_F(DaemonE2E, TenantsAreWalledOffFromTheHostAndItsUsers)
+{
+    auto c = client();
+    auto m = c.machine("e2e-web");
+    ASSERT_TRUE(m.has_value());
+    EXPECT_GE(m->uidShift, 0x80000u);
+    pid_t leader = leaderPid(nspawnPid("e2e-web"));
+    ASSERT_GT(leader, 0);
+    std::istringstream map(readFile(fs::path("/proc") / std::to_string(leader) / "uid_map"));
+    uint64_t inside = 1, outside = 0, count = 0;
+    map >> inside >> outside >> count;
+    EXPECT_EQ(inside, 0u);
+    EXPECT_EQ(outside, m->uidShift) << "the container's root is not its recorded range";
+    EXPECT_EQ(count, 65536u);
+
+    // A set-uid file a tenant planted is out of host users' reach.
+    struct stat st {};
+    ASSERT_EQ(::stat(daemon_->machinesDir().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+    const fs::path planted = daemon_->machinesDir() / "e2e-web" / "usr/local/bin/planted-suid";
+    fs::copy_file("/usr/bin/id", planted, fs::copy_options::overwrite_existing);
+    ASSERT_EQ(::chmod(planted.c_str(), 04755), 0);
+    const uid_t outsider = static_cast<uid_t>(std::stoul(std::getenv("ZENITH_OUTSIDER_UID")));
+    pid_t child = ::fork();
+    if (child == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(outsider) != 0 || ::setuid(outsider) != 0)
+            ::_exit(2);
+        struct stat s {};
+        ::_exit(::stat(planted.c_str(), &s) == 0 || errno != EACCES ? 1 : 0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a host user reached a file in a machine tree";
+    fs::remove(planted);
+
+    // Inside, an unprivileged user still reads what the daemon wrote.
+    auto [rc, name] = run({"nsenter", "-t", std::to_string(leader), "-a", "setpriv", "--reuid=65534", "--regid=65534",
+                           "--clear-groups", "cat", "/etc/hostname"});
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(trim(name), "e2e-web");
 }
 
 TEST_F(DaemonE2E, ListAndImagesShowTheMachineAndCachedImage)
@@ -433,6 +488,24 @@ TEST_F(DaemonE2E, DestroyRunningNeedsForceAndLeavesNothing)
     if (fs::exists(daemon_->stateDir() / "run"))
         for (auto& e : fs::directory_iterator(daemon_->stateDir() / "run"))
             ADD_FAILURE() << "left behind: " << e.path();
+}
+
+// Last: it kills the daemon. Its memory holds other jobs' passwords, so it
+// writes no core dump even with RLIMIT_CORE unlimited (core_pattern "core"
+// would put one in its working directory).
+TEST_F(DaemonE2E, ZZ_TheDaemonWritesNoCoreDump)
+{
+    rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    ASSERT_EQ(::prlimit(daemon_->pid, RLIMIT_CORE, &unlimited, nullptr), 0);
+    ::kill(daemon_->pid, SIGSEGV);
+    int status = 0;
+    ::waitpid(daemon_->pid, &status, 0);
+    daemon_->pid = 0;
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    EXPECT_FALSE(WCOREDUMP(status)) << "the daemon dumped core";
+    for (auto& e : fs::directory_iterator(daemon_->root))
+        EXPECT_FALSE(e.path().filename().string().starts_with("core")) << e.path();
+    daemon_->start();  // for the suite's teardown
 }
 
 }  // namespace

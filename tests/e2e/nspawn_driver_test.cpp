@@ -25,6 +25,7 @@
 #include "drivers/nspawn/mount_table.h"
 #include "drivers/nspawn/nspawn_driver.h"
 #include "drivers/nspawn/rootfs_clone.h"
+#include "drivers/nspawn/rotating_log.h"
 #include "drivers/nspawn/run_record.h"
 #include "drivers/nspawn/supervised_runner.h"
 #include "drivers/process.h"
@@ -132,6 +133,7 @@ struct Env {
         fs::path m(options.machinesDir), s(options.stateDir);
         for (const auto& p : {m / name, m / (name + ".nspawn"), m / (".#" + name + ".partial"),
                               s / "run" / (name + ".pid"), s / "run" / (name + ".console"),
+                              s / "run" / (name + ".console.1"),
                               s / "run" / (name + ".notify"), s / "templates" / name}) {
             std::error_code ec;
             if (fs::exists(fs::symlink_status(p, ec)))
@@ -162,7 +164,7 @@ Env makeEnv(const fs::path& root)
     env.options.stopTimeout = 20s;
     fs::create_directories(env.options.stateDir);
     fs::create_directories(env.options.machinesDir);
-    env.runner = makeSupervisedRunner(env.options.stateDir);
+    env.runner = makeSupervisedRunner(env.options.stateDir, ZENITH_CONSOLE_LOG_HELPER);
     env.driver = makeNspawnDriver(env.options, env.runner);
     return env;
 }
@@ -285,6 +287,28 @@ protected:
             << "the memory limit was not enforced (status " << status << ")";
     }
 
+    // Root inside floods its console: the log stays within two files of
+    // kConsoleLogMaxBytes, and the machine runs on.
+    static void expectBoundedConsole(const std::string& name)
+    {
+        auto t = env_->record(name);
+        int leader = env_->runner->leaderPid({name, t.location, t.location + ".nspawn"});
+        ASSERT_GT(leader, 0);
+        int code = -1;
+        capture({"nsenter", "-t", std::to_string(leader), "-a", "dd", "if=/dev/zero", "of=/dev/console", "bs=65536",
+                 "count=96"},
+                &code);
+        EXPECT_EQ(code, 0) << "could not write to the container's console";
+        const fs::path log = fs::path(env_->options.stateDir) / "run" / (name + ".console");
+        // The logger drains the pipe on its own; give it a moment to catch up.
+        for (int i = 0; i < 100 && !fs::exists(log.string() + ".1"); ++i)
+            std::this_thread::sleep_for(50ms);
+        ASSERT_TRUE(fs::exists(log.string() + ".1")) << "6 MiB of console never rotated the log";
+        EXPECT_LE(fs::file_size(log), kConsoleLogMaxBytes);
+        EXPECT_LE(fs::file_size(log.string() + ".1"), kConsoleLogMaxBytes);
+        EXPECT_EQ(env_->driver->probe(t), MachineState::Running);
+    }
+
     static Env* env_;
 };
 
@@ -354,6 +378,7 @@ TEST_F(NspawnE2E, B_CreateBuildsTheImageAndBootsTheMachine)
 
     expectUserNamespace("e2e-web", facts->uidShift, ctx.events().back().message);
     expectLimits("e2e-web", 50, 512ull << 20);
+    expectBoundedConsole("e2e-web");
 
     auto images = env_->driver->images();
     ASSERT_TRUE(images);

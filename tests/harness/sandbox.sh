@@ -84,8 +84,6 @@ chmod 0755 "$sandbox"
 export ZENITH_SANDBOX=$sandbox
 mkdir -p "$sandbox"/{run,logs,etc,bus/system.d,polkit/actions,polkit/rules.d,polkit/etc-rules.d}
 command_pid=
-made_run_sshd=
-made_run_dbus=
 
 teardown() {
     local status=$?
@@ -110,12 +108,10 @@ teardown() {
         umount -l "$m"
     done
     for m in /etc/passwd /etc/group /usr/share/polkit-1/actions /usr/share/polkit-1/rules.d \
-        /etc/polkit-1/rules.d /run/systemd /run/dbus; do
+        /etc/polkit-1/rules.d /run/dbus; do
         umount -l "$m" 2>/dev/null
     done
     rm -rf --one-file-system "$sandbox"
-    [[ -n $made_run_sshd ]] && rmdir /run/sshd
-    [[ -n $made_run_dbus ]] && rmdir /run/dbus
     exit "$status"
 }
 trap teardown EXIT
@@ -150,18 +146,32 @@ install -d -m 0700 -o "$outsider_uid" -g "$outsider_gid" "$sandbox/home/zenith-o
 mount --bind "$sandbox/etc/passwd" /etc/passwd
 mount --bind "$sandbox/etc/group" /etc/group
 
-# systemd-nspawn keeps per-machine state below /run/systemd even with
-# --register=no; keep that inside the sandbox too.
-if [[ -d /run/systemd ]]; then
-    mount -t tmpfs -o mode=0755 zenith-sandbox /run/systemd
-fi
-
-# sshd insists on its privilege-separation dir (compiled in: /run/sshd). A
-# host without a system sshd has none; make it for the run and take it away.
-if [[ ! -e /run/sshd ]]; then
-    mkdir -m 0755 /run/sshd
-    made_run_sshd=1
-fi
+# A /run of the sandbox's own, in its mount namespace: the host's entries
+# bound back in (through an fd to the host's /run, opened before the tmpfs
+# hides it; --no-canonicalize keeps mount(8) from resolving that path to the
+# tmpfs), except what the sandbox brings itself:
+#   /run/systemd  systemd-nspawn's per-machine state (even with --register=no)
+#   /run/dbus     the private bus (see below)
+#   /run/sshd     sshd's compiled-in privilege-separation dir
+#   /run/mount    mount(8)'s own table
+# Nothing is made in the host's /run, so sandboxes that run at once (a
+# sanitizer build's next to a normal one) cannot take each other's away.
+exec {host_run}</run
+mount -t tmpfs -o mode=0755 zenith-run /run
+for entry in /proc/self/fd/"$host_run"/* /proc/self/fd/"$host_run"/.[!.]*; do
+    [[ -e $entry || -L $entry ]] || continue
+    name=${entry##*/}
+    case $name in systemd | dbus | sshd | mount) continue ;; esac
+    if [[ -L $entry ]]; then
+        cp -P "$entry" "/run/$name"
+    elif [[ -d $entry ]]; then
+        mkdir -p "/run/$name" && mount --no-canonicalize --rbind "$entry" "/run/$name"
+    else
+        touch "/run/$name" && mount --no-canonicalize --bind "$entry" "/run/$name"
+    fi
+done
+exec {host_run}<&-
+mkdir -m 0755 /run/systemd /run/sshd /run/dbus
 
 # polkit sees the project's own actions and rules, and nothing of the host's,
 # so a default that is too loose or a rule that grants too much shows here.
@@ -184,13 +194,8 @@ echo $! >"$sandbox/run/dbus-daemon.pid"
 zenith_wait_for_name org.freedesktop.DBus "$(<"$sandbox/run/dbus-daemon.pid")" 10 "$sandbox/logs/dbus-daemon.log"
 # Programs that know only the standard socket path (systemd-stdio-bridge,
 # which `zenithctl --host` runs on the far side of SSH) must find this bus
-# there too, never the host's: the private bus's dir over /run/dbus, in this
-# mount namespace only. A host without a system bus has no /run/dbus; it is
-# made for the run and taken away.
-if [[ ! -e /run/dbus ]]; then
-    mkdir -m 0755 /run/dbus
-    made_run_dbus=1
-fi
+# there too, never the host's: the private bus's dir over the sandbox's
+# /run/dbus.
 mount --bind "$sandbox/bus" /run/dbus
 
 zenith_start_polkitd
@@ -210,7 +215,9 @@ if [[ -n $start_daemon ]]; then
     daemon_args=(--state-dir "$ZENITH_STATE_DIR" --machines-dir "$ZENITH_MACHINES_DIR")
     [[ -n $config ]] && daemon_args+=(--config "$config")
     [[ -n $debug ]] && daemon_args+=("$debug")
-    "$daemon" "${daemon_args[@]}" >"$ZENITH_DAEMON_LOG" 2>&1 </dev/null &
+    # umask 077, as its unit runs it (UMask=0077): whatever a machine needs
+    # must get its mode explicitly.
+    (umask 077 && exec "$daemon" "${daemon_args[@]}") >"$ZENITH_DAEMON_LOG" 2>&1 </dev/null &
     echo $! >"$sandbox/run/daemon.pid"
     export ZENITH_DAEMON_PID=$!
     zenith_wait_for_name org.zenith.Provisioner "$ZENITH_DAEMON_PID" 30 "$ZENITH_DAEMON_LOG"

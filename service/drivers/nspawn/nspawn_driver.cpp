@@ -500,7 +500,7 @@ private:
         if (auto r = removeTree(rootfs); !r)
             return r;
         for (const auto& f : {settingsPath(name), templateMarker(name), runFile(name, ".pid"),
-                              runFile(name, ".console"), runFile(name, ".notify")}) {
+                              runFile(name, ".console"), runFile(name, ".console.1"), runFile(name, ".notify")}) {
             if (::unlink(f.c_str()) != 0 && errno != ENOENT)
                 return core::fail(ErrorCode::BackendFailed, fmt::format("cannot remove {}: {}", f, std::strerror(errno)));
         }

@@ -22,8 +22,10 @@
 #include "core/log.h"
 #include "drivers/nspawn/nspawn_command.h"
 #include "drivers/nspawn/rootfs_files.h"
+#include "drivers/nspawn/rotating_log.h"
 #include "drivers/nspawn/run_record.h"
 #include "drivers/process.h"
+#include "drivers/unique_fd.h"
 
 extern char** environ;
 
@@ -44,6 +46,7 @@ struct SupervisedRunner::Instance {
     bool stopping = false;  // we asked it to stop: an exit is expected
     int exitStatus = 0;     // waitpid status when ourChild
     pid_t leader = 0;       // X_NSPAWN_LEADER_PID from nspawn's notification
+    pid_t logger = 0;       // our zenith-console-log child (0: not ours to reap)
     std::thread watcher;
 
     ~Instance()
@@ -116,6 +119,22 @@ std::vector<std::string> childEnv(const std::string& notifySocket)
     return env;
 }
 
+// Waits (bounded) for our zenith-console-log child, which ends once the
+// console pipe is closed.
+void reapLogger(pid_t pid)
+{
+    int fd = openPidfd(pid);
+    if (fd >= 0) {
+        pollfd p{fd, POLLIN, 0};
+        ::poll(&p, 1, 5000);
+        ::close(fd);
+    }
+    if (::waitpid(pid, nullptr, WNOHANG) == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    }
+}
+
 class NotifySocket {
 public:
     ~NotifySocket()
@@ -160,8 +179,18 @@ core::Result<void> bindNotifySocket(NotifySocket& s, const std::string& preferre
 
 }  // namespace
 
-SupervisedRunner::SupervisedRunner(std::string stateDir, MachineCgroups cgroups)
-    : stateDir_(std::move(stateDir)), cgroups_(std::move(cgroups)), shutdownFd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
+std::string defaultConsoleLogHelper()
+{
+    std::error_code ec;
+    auto self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string("zenith-console-log") : (self.parent_path() / "zenith-console-log").string();
+}
+
+SupervisedRunner::SupervisedRunner(std::string stateDir, MachineCgroups cgroups, std::string consoleLogHelper)
+    : stateDir_(std::move(stateDir)),
+      cgroups_(std::move(cgroups)),
+      consoleLogHelper_(std::move(consoleLogHelper)),
+      shutdownFd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
 {
 }
 
@@ -206,11 +235,12 @@ void SupervisedRunner::setExitListener(std::function<void(const std::string&)> l
 
 // Called with mutex_ held.
 std::shared_ptr<SupervisedRunner::Instance> SupervisedRunner::watch(const std::string& name, pid_t pid,
-                                                                    uint64_t startTime, bool ourChild)
+                                                                    uint64_t startTime, bool ourChild, pid_t logger)
 {
     auto inst = std::make_shared<Instance>();
     inst->name = name;
     inst->pid = pid;
+    inst->logger = logger;
     inst->startTime = startTime;
     inst->ourChild = ourChild;
     inst->pidfd = openPidfd(pid);
@@ -239,6 +269,10 @@ void SupervisedRunner::watcherLoop(std::shared_ptr<Instance> inst)
     if (inst->ourChild)
         while (::waitpid(inst->pid, &status, 0) < 0 && errno == EINTR) {
         }
+    // nspawn closed the console pipe: the logger writes what is left and
+    // ends. Waited for, so the console log is complete when the exit is news.
+    if (inst->logger > 0)
+        reapLogger(inst->logger);
     // Gone before anyone hears that the machine stopped: a stop that
     // returns leaves no cgroup behind.
     if (auto r = cgroups_.remove(inst->name); !r)
@@ -334,22 +368,37 @@ core::Result<void> SupervisedRunner::start(const RunTarget& t, std::stop_token c
     if (auto r = bindNotifySocket(notify, (fs::path(runDir()) / (t.name + ".notify")).string(), t.name); !r)
         return r;
 
-    int logFd = ::open(consoleLog(t.name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (logFd < 0)
+    // The console goes through a pipe to zenith-console-log, which keeps it
+    // bounded (the tenant decides how much it prints). Each boot starts a
+    // fresh log.
+    for (const auto& old : {consoleLog(t.name), consoleLog(t.name) + ".1"})
+        ::unlink(old.c_str());
+    int pipeFds[2];
+    if (::pipe2(pipeFds, O_CLOEXEC) != 0)
+        return core::fail(core::ErrorCode::BackendFailed, fmt::format("pipe: {}", std::strerror(errno)));
+    UniqueFd consoleRead(pipeFds[0]), consoleWrite(pipeFds[1]);
+    SpawnOptions lo;
+    lo.argv = {consoleLogHelper_, std::to_string(kConsoleLogMaxBytes), consoleLog(t.name)};
+    lo.newSession = true;  // like nspawn: it outlives a daemon restart
+    lo.stdinFd = consoleRead.get();
+    auto logger = spawnProcess(lo);
+    consoleRead = UniqueFd();
+    if (!logger)
         return core::fail(core::ErrorCode::BackendFailed,
-                          fmt::format("cannot open {}: {}", consoleLog(t.name), std::strerror(errno)));
+                          fmt::format("cannot keep the console of {}: {}", t.name, logger.error().message));
     // Its own cgroups, with its limits, before nspawn runs a single step.
     auto cgroups = cgroups_.create(t.name, {t.cpuQuota, t.memoryMax});
     if (!cgroups) {
-        ::close(logFd);
+        consoleWrite = UniqueFd();
+        reapLogger(*logger);
         return std::unexpected(cgroups.error());
     }
     SpawnOptions so;
     so.argv = nspawnArgv(t, hostRunsSystemd());
     so.env = childEnv(notify.path);
     so.newSession = true;
-    so.stdoutFd = logFd;
-    so.stderrFd = logFd;
+    so.stdoutFd = consoleWrite.get();
+    so.stderrFd = consoleWrite.get();
     so.cgroupProcs = *cgroups;
     log::info({.machine = t.name}, "starting {}", renderArgv(so.argv));
 
@@ -359,8 +408,9 @@ core::Result<void> SupervisedRunner::start(const RunTarget& t, std::stop_token c
         // before anyone can ask about this machine.
         std::lock_guard lock(mutex_);
         auto pid = spawnProcess(so);
-        ::close(logFd);
+        consoleWrite = UniqueFd();  // nspawn holds the only write end now
         if (!pid) {
+            reapLogger(*logger);
             (void)cgroups_.remove(t.name);
             return std::unexpected(pid.error());
         }
@@ -368,7 +418,7 @@ core::Result<void> SupervisedRunner::start(const RunTarget& t, std::stop_token c
         auto w = writeFileInRoot(runDir(), t.name + ".pid", formatRunRecord({*pid, startTime}), 0600);
         if (!w)
             log::warning({.machine = t.name}, "cannot record the container's pid: {}", w.error().message);
-        inst = watch(t.name, *pid, startTime, true);
+        inst = watch(t.name, *pid, startTime, true, *logger);
     }
 
     int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -472,9 +522,10 @@ int SupervisedRunner::leaderPid(const RunTarget& t)
     return inst->leader;
 }
 
-std::shared_ptr<MachineRunner> makeSupervisedRunner(std::string stateDir)
+std::shared_ptr<MachineRunner> makeSupervisedRunner(std::string stateDir, std::string consoleLogHelper)
 {
-    return std::make_shared<SupervisedRunner>(std::move(stateDir));
+    return std::make_shared<SupervisedRunner>(std::move(stateDir), MachineCgroups::forThisProcess(),
+                                              std::move(consoleLogHelper));
 }
 
 }  // namespace zenith::drivers::nspawn

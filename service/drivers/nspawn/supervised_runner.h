@@ -20,9 +20,15 @@
 
 namespace zenith::drivers::nspawn {
 
+// zenith-console-log in the directory of this process's executable.
+std::string defaultConsoleLogHelper();
+
 class SupervisedRunner final : public MachineRunner {
 public:
-    explicit SupervisedRunner(std::string stateDir, MachineCgroups cgroups = MachineCgroups::forThisProcess());
+    // `consoleLogHelper`: the zenith-console-log binary (default: next to
+    // this program's own executable).
+    explicit SupervisedRunner(std::string stateDir, MachineCgroups cgroups = MachineCgroups::forThisProcess(),
+                              std::string consoleLogHelper = defaultConsoleLogHelper());
     // Stops watching; the machines keep running (a restarted daemon adopts them).
     ~SupervisedRunner() override;
 
@@ -44,7 +50,8 @@ private:
     // Live (adopting it from the pid file, or from its command line when that
     // file is missing and `rootfs` is given), or null.
     std::shared_ptr<Instance> find(const std::string& name, const std::string& rootfs = {});
-    std::shared_ptr<Instance> watch(const std::string& name, pid_t pid, uint64_t startTime, bool ourChild);
+    std::shared_ptr<Instance> watch(const std::string& name, pid_t pid, uint64_t startTime, bool ourChild,
+                                    pid_t logger = 0);
     void watcherLoop(std::shared_ptr<Instance> inst);
     bool waitExited(const std::shared_ptr<Instance>& inst, std::chrono::milliseconds timeout);
     void kill(const std::shared_ptr<Instance>& inst, std::chrono::seconds grace);
@@ -52,6 +59,7 @@ private:
 
     std::string stateDir_;
     MachineCgroups cgroups_;
+    std::string consoleLogHelper_;
     int shutdownFd_ = -1;
     std::mutex mutex_;
     std::condition_variable exited_;
@@ -60,6 +68,7 @@ private:
     std::function<void(const std::string&)> listener_;
 };
 
-std::shared_ptr<MachineRunner> makeSupervisedRunner(std::string stateDir);
+std::shared_ptr<MachineRunner> makeSupervisedRunner(std::string stateDir,
+                                                    std::string consoleLogHelper = defaultConsoleLogHelper());
 
 }  // namespace zenith::drivers::nspawn
