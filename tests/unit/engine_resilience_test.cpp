@@ -61,7 +61,10 @@ TEST_F(EngineTest, AStuckJobLetsCancelOtherJobsAndABoundedShutdownThrough)
     auto left = engine->shutdown(300ms);
     EXPECT_EQ(left, std::vector<uint32_t>{stuck.jobId});
     auto recorded = [&] {
-        for (const auto& j : registry->jobs().value())
+        // Held in a local: a range-for over value() of the temporary
+        // expected would read a destroyed vector.
+        const auto jobs = registry->jobs().value();
+        for (const auto& j : jobs)
             if (j.id == stuck.jobId)
                 return j;
         return core::JobSnapshot{};
@@ -75,6 +78,7 @@ TEST_F(EngineTest, AStuckJobLetsCancelOtherJobsAndABoundedShutdownThrough)
     // Should the thread ever come back, its result does not overwrite that.
     driver->release(FakeOp::Create);
     engine.reset();  // joins the worker
+    driver = nullptr;  // the engine owned it
     EXPECT_EQ(recorded().state, JobState::Failed);
     EXPECT_NE(recorded().errorMessage.find("stuck"), std::string::npos);
 }
