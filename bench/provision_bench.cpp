@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "nspawn_peer.h"
 #include "peer_scenarios.h"
 #include "report.h"
 #include "zenith_scenarios.h"
@@ -69,6 +70,12 @@ int main(int argc, char** argv)
     snapshot->add_option("--source", source)->required();
     snapshot->add_option("--dir", dir, "where the snapshots go (same filesystem)")->required();
     snapshot->add_option("--op", op, "the row it stands beside (create-cached, clone)");
+    zb::NspawnPeerSetup raw;
+    auto* nspawnRun = app.add_subcommand("nspawn-run", "bare systemd-nspawn: snapshot + boot until READY=1");
+    common(nspawnRun);
+    nspawnRun->add_option("--source", raw.image, "the cached image (btrfs subvolume)")->required();
+    nspawnRun->add_option("--dir", raw.dir, "where the snapshots go (same filesystem)")->required();
+    nspawnRun->add_option("--notify", raw.notifyPath, "systemd-nspawn's NOTIFY_SOCKET path")->required();
     auto* copy = app.add_subcommand("copy", "cp -a of the image");
     common(copy);
     copy->add_option("--source", source)->required();
@@ -106,6 +113,8 @@ int main(int argc, char** argv)
             zb::snapshotRuns(o, source, dir, op);
         else if (*copy)
             zb::copyRuns(o, source, dir);
+        else if (*nspawnRun)
+            zb::nspawnCreateToRunning(o, raw);
         else if (*report)
             zb::printReport(reportIn);
     } catch (const std::exception& e) {

@@ -11,7 +11,7 @@
 # base image is kept in --cache (default BUILD/bench-cache) between runs.
 #
 # --only: comma-separated subset of
-#   bus,btrfs-create,btrfs-run,btrfs-clone,btrfs-list,ext4   (default: all)
+#   bus,btrfs-create,btrfs-run,btrfs-clone,btrfs-list,btrfs-chown,ext4   (default: all)
 set -euo pipefail
 
 bench_dir=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -30,7 +30,7 @@ runs=10
 calls=300
 out_dir=$build_dir/bench-results
 cache_dir=$build_dir/bench-cache
-only=bus,btrfs-create,btrfs-run,btrfs-clone,btrfs-list,ext4
+only=bus,btrfs-create,btrfs-run,btrfs-clone,btrfs-list,btrfs-chown,ext4
 while (($#)); do
     case $1 in
         --runs) runs=${2:?}; shift 2 ;;

@@ -34,10 +34,10 @@ lxcpath=
 made_run_lxc=
 
 start_daemon() {
-    local state=$1 machines=$2 daemon_log=$out/daemon-$3.log
+    local state=$1 machines=$2 daemon_log=$out/daemon-$3.log config=${4:-$work/provisioner.conf}
     mkdir -p "$state" "$machines"
     chmod 0700 "$state" "$machines"
-    "$build/service/zenith-provisionerd" --config "$work/provisioner.conf" \
+    "$build/service/zenith-provisionerd" --config "$config" \
         --state-dir "$state" --machines-dir "$machines" >"$daemon_log" 2>&1 </dev/null &
     daemon_pid=$!
     zenith_wait_for_name org.zenith.Provisioner "$daemon_pid" 30 "$daemon_log"
@@ -123,7 +123,8 @@ if [[ ! -d $cache_image ]]; then
 fi
 echo "base image: $cache_image ($(du -sh "$cache_image" | cut -f1))"
 
-if wants bus || wants btrfs-create || wants btrfs-run || wants btrfs-clone || wants btrfs-list; then
+if wants bus || wants btrfs-create || wants btrfs-run || wants btrfs-clone || wants btrfs-list ||
+    wants btrfs-chown; then
     say "btrfs: a loop device of its own"
     truncate -s 8G "$work/btrfs.img"
     mkfs.btrfs -q -f "$work/btrfs.img" >/dev/null
@@ -188,6 +189,8 @@ CONFIG
         "$driver" run --group btrfs --runs "$runs" --out "$results"
         "$driver" lxc-run --group btrfs --runs "$runs" --out "$results" --log "$peer_log" \
             --lxcpath "$lxcpath" --base bench-base --notify "$notify_dir/notify"
+        "$driver" nspawn-run --group btrfs --runs "$runs" --out "$results" --log "$peer_log" \
+            --source "$btrfs_image" --dir "$btrfs_mnt/snapshots" --notify "$work/nspawn.notify"
     fi
     if wants btrfs-clone; then
         say "btrfs: clone of a stopped machine"
@@ -203,6 +206,17 @@ CONFIG
     fi
     "$driver" rss --out "$results" --pid "$daemon_pid" --label after-jobs
     stop_daemon
+    if wants btrfs-chown; then
+        # The same runs where the kernel or file system has no idmapped
+        # mounts: systemd-nspawn chowns the whole tree to the machine's uid
+        # range at its first boot (a second daemon, forced to do that, on
+        # the same image and device).
+        say "btrfs: create to running with ownership by chown (no idmapped mount)"
+        printf '[Nspawn]\nPrivateUsersOwnership=chown\n' >"$work/provisioner-chown.conf"
+        start_daemon "$btrfs_mnt/state" "$btrfs_mnt/machines-chown" btrfs-chown "$work/provisioner-chown.conf"
+        "$driver" run --group btrfs-chown --runs "$runs" --out "$results"
+        stop_daemon
+    fi
     # Gone before the copy path is measured: btrfs's cleaner deleting the
     # snapshots would otherwise write to the same disk meanwhile.
     teardown_btrfs
