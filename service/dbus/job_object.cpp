@@ -68,7 +68,7 @@ core::JobSnapshot mergeJobSnapshot(const core::JobSnapshot& current, const core:
     return out;
 }
 
-JobObject::JobObject(sdbus::IConnection& connection, EventLoop& loop, core::JobSnapshot snapshot,
+JobObject::JobObject(sdbus::IConnection& connection, busloop::EventLoop& loop, core::JobSnapshot snapshot,
                      CancelHandler onCancel)
     : AdaptorInterfaces(connection, core::jobObjectPath(snapshot.id)),
       loop_(loop),

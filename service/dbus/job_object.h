@@ -13,7 +13,7 @@
 
 #include "core/job.h"
 #include "dbus/caller.h"
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 #include "dbus/pending_reply.h"
 #include "dbus/progress_coalescer.h"
 #include "zenith/glue/job_adaptor.h"
@@ -37,7 +37,7 @@ public:
     using CancelHandler = std::function<void(uint32_t jobId, std::shared_ptr<PendingReply<>> reply,
                                              core::Result<CallerInfo> caller)>;
 
-    JobObject(sdbus::IConnection& connection, EventLoop& loop, core::JobSnapshot snapshot, CancelHandler onCancel);
+    JobObject(sdbus::IConnection& connection, busloop::EventLoop& loop, core::JobSnapshot snapshot, CancelHandler onCancel);
     ~JobObject();
 
     void update(const core::JobSnapshot& snapshot);
@@ -46,7 +46,7 @@ public:
     const core::JobSnapshot& snapshot() const { return current_; }
     bool finished() const { return completed_; }
     // Keeps the removal timer alive as long as the object.
-    void setExpiry(EventLoop::Timer timer) { expiry_ = std::move(timer); }
+    void setExpiry(busloop::EventLoop::Timer timer) { expiry_ = std::move(timer); }
 
 private:
     void emitProgress();
@@ -64,15 +64,15 @@ private:
     std::string ErrorName() override;
     std::string ErrorMessage() override { return current_.errorMessage; }
 
-    EventLoop& loop_;
+    busloop::EventLoop& loop_;
     CancelHandler onCancel_;
     core::JobSnapshot current_;
     core::JobSnapshot shown_;  // progress/step/message as last signalled
     bool progressSignalled_ = false;
     bool completed_ = false;
     ProgressCoalescer coalescer_;
-    EventLoop::Timer progressTimer_;
-    EventLoop::Timer expiry_;
+    busloop::EventLoop::Timer progressTimer_;
+    busloop::EventLoop::Timer expiry_;
 };
 
 }  // namespace zenith::dbus

@@ -25,10 +25,10 @@
 #include "core/engine.h"
 #include "core/log.h"
 #include "core/registry.h"
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 #include "dbus/polkit_authorizer.h"
 #include "dbus/provisioner_service.h"
-#include "dbus/systemd_unit_runner.h"
+#include "drivers/nspawn/systemd_unit_runner.h"
 #include "drivers/nspawn/nspawn_driver.h"
 #include "drivers/nspawn/supervised_runner.h"
 
@@ -114,7 +114,7 @@ core::Result<std::shared_ptr<drivers::nspawn::MachineRunner>> makeRunner(bool sy
         return core::fail(core::ErrorCode::BackendUnavailable,
                           fmt::format("cannot open a connection for systemd: {}", e.getMessage()));
     }
-    auto units = dbus::SystemdUnitRunner::create(std::move(own));
+    auto units = drivers::nspawn::SystemdUnitRunner::create(std::move(own));
     if (!units)
         return std::unexpected(units.error());
     return std::shared_ptr<drivers::nspawn::MachineRunner>(std::move(*units));
@@ -150,12 +150,12 @@ int serve(const Options& opt)
         return failStart(fmt::format("cannot own {} on the system bus: {} ({})", kBusName, e.getMessage(), e.getName()));
     }
 
-    auto loop = dbus::EventLoop::create();
+    auto loop = busloop::EventLoop::create();
     if (!loop)
         return failStart(loop.error().message);
     if (auto r = (*loop)->attach(*connection); !r)
         return failStart(r.error().message);
-    dbus::EventLoop& ev = **loop;
+    busloop::EventLoop& ev = **loop;
 
     drivers::nspawn::NspawnOptions nspawn;
     nspawn.stateDir = opt.stateDir;

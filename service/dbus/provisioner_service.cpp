@@ -5,7 +5,7 @@
 
 namespace zenith::dbus {
 
-ProvisionerService::ProvisionerService(sdbus::IConnection& connection, EventLoop& loop, core::Engine& engine,
+ProvisionerService::ProvisionerService(sdbus::IConnection& connection, busloop::EventLoop& loop, core::Engine& engine,
                                        Authorizer& authorizer, std::chrono::microseconds finishedJobLinger)
     : connection_(connection),
       loop_(loop),

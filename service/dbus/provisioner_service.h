@@ -13,7 +13,7 @@
 
 #include "core/engine.h"
 #include "dbus/authorizer.h"
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 #include "dbus/job_object.h"
 #include "dbus/machine_object.h"
 #include "dbus/manager_object.h"
@@ -25,7 +25,7 @@ inline constexpr std::chrono::seconds kFinishedJobLinger{30};
 
 class ProvisionerService final : public core::EngineObserver {
 public:
-    ProvisionerService(sdbus::IConnection& connection, EventLoop& loop, core::Engine& engine, Authorizer& authorizer,
+    ProvisionerService(sdbus::IConnection& connection, busloop::EventLoop& loop, core::Engine& engine, Authorizer& authorizer,
                        std::chrono::microseconds finishedJobLinger = kFinishedJobLinger);
     ~ProvisionerService() override;
 
@@ -53,7 +53,7 @@ private:
     void cancelFromJob(uint32_t id, std::shared_ptr<PendingReply<>> reply, core::Result<CallerInfo> caller);
 
     sdbus::IConnection& connection_;
-    EventLoop& loop_;
+    busloop::EventLoop& loop_;
     core::Engine& engine_;
     std::chrono::microseconds linger_;
     RequestGate gate_;

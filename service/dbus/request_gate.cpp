@@ -18,7 +18,7 @@ constexpr size_t kShownDetailBytes = 512;
 }  // namespace
 
 RequestGate::RequestGate(core::Engine& engine, Authorizer& authorizer,
-                         std::function<void(const core::Submitted&)> onSubmitted, EventLoop* loop)
+                         std::function<void(const core::Submitted&)> onSubmitted, busloop::EventLoop* loop)
     : engine_(engine), authorizer_(authorizer), onSubmitted_(std::move(onSubmitted)), loop_(loop)
 {
 }

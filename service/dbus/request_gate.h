@@ -15,7 +15,7 @@
 #include "core/rate_limit.h"
 #include "dbus/authorizer.h"
 #include "dbus/caller.h"
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 
 namespace zenith::dbus {
 
@@ -26,7 +26,7 @@ public:
     // `loop` (optional) writes the count of held-back refusals a while after
     // the last one, instead of waiting for the next refusal that passes.
     RequestGate(core::Engine& engine, Authorizer& authorizer, std::function<void(const core::Submitted&)> onSubmitted,
-                EventLoop* loop = nullptr);
+                busloop::EventLoop* loop = nullptr);
     // Writes the counts the rate limit held back (at shutdown, while the
     // engine still exists).
     void flushSuppressed();
@@ -69,8 +69,8 @@ private:
     Authorizer& authorizer_;
     std::function<void(const core::Submitted&)> onSubmitted_;
     core::UidRateLimiter refusals_{kRefusalBurst, kRefusalInterval};
-    EventLoop* loop_ = nullptr;
-    EventLoop::Timer flushTimer_;
+    busloop::EventLoop* loop_ = nullptr;
+    busloop::EventLoop::Timer flushTimer_;
     std::map<uint32_t, uint32_t> pending_;  // uid -> checks waiting for polkit
 };
 

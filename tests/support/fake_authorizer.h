@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "dbus/authorizer.h"
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 
 namespace zenith::testsupport {
 
 class FakeAuthorizer final : public dbus::Authorizer {
 public:
-    explicit FakeAuthorizer(dbus::EventLoop& loop) : loop_(loop) {}
+    explicit FakeAuthorizer(busloop::EventLoop& loop) : loop_(loop) {}
 
     // Every later check answers `error` (AccessDenied,
     // InteractiveAuthorizationRequired, ...); allow() undoes it.
@@ -31,7 +31,7 @@ public:
     std::vector<std::pair<dbus::CallerInfo, dbus::AuthRequest>> asked() const;
 
 private:
-    dbus::EventLoop& loop_;
+    busloop::EventLoop& loop_;
     mutable std::mutex mu_;
     std::optional<core::Error> refusal_;
     std::vector<std::pair<dbus::CallerInfo, dbus::AuthRequest>> asked_;

@@ -17,7 +17,7 @@
 
 #include "core/engine.h"
 #include "core/registry.h"
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 #include "dbus/polkit_authorizer.h"
 #include "dbus/request_gate.h"
 #include "fake_driver.h"
@@ -108,7 +108,7 @@ protected:
     zenith::testing::PrivateBus bus;
     FakeAuthority authority{bus.address()};
     std::unique_ptr<sdbus::IConnection> daemonConn = sdbus::createSessionBusConnectionWithAddress(bus.address());
-    std::unique_ptr<dbus::EventLoop> loop;
+    std::unique_ptr<busloop::EventLoop> loop;
     std::unique_ptr<dbus::PolkitAuthorizer> authorizer;
     fs::path dir;
     std::unique_ptr<core::Registry> registry;
@@ -119,7 +119,7 @@ protected:
 
     void SetUp() override
     {
-        loop = std::move(*dbus::EventLoop::create());
+        loop = std::move(*busloop::EventLoop::create());
         ASSERT_TRUE(loop->attach(*daemonConn));
         authorizer = std::make_unique<dbus::PolkitAuthorizer>(*daemonConn);
         dir = fs::temp_directory_path() / ("zenith-caller-left-test-" + std::to_string(::getpid()));

@@ -18,7 +18,7 @@ void DbusServiceTest::SetUp()
 
     serverConn = sdbus::createSessionBusConnectionWithAddress(bus->address());
     serverConn->requestName(kService);
-    loop = std::move(*dbus::EventLoop::create());
+    loop = std::move(*busloop::EventLoop::create());
     ASSERT_TRUE(loop->attach(*serverConn));
     auto reg = core::Registry::open((dir / "zenith.db").string());
     ASSERT_TRUE(reg) << reg.error().message;

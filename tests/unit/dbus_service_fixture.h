@@ -23,7 +23,7 @@
 
 #include "core/engine.h"
 #include "core/registry.h"
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 #include "dbus/provisioner_service.h"
 #include "fake_authorizer.h"
 #include "fake_driver.h"
@@ -56,7 +56,7 @@ protected:
     std::filesystem::path dir;
     std::unique_ptr<zenith::testing::PrivateBus> bus;
     std::unique_ptr<sdbus::IConnection> serverConn;
-    std::unique_ptr<dbus::EventLoop> loop;
+    std::unique_ptr<busloop::EventLoop> loop;
     std::unique_ptr<core::Registry> registry;
     testsupport::FakeDriver* driver = nullptr;  // owned by the engine
     std::unique_ptr<core::Engine> engine;

@@ -5,13 +5,13 @@
 
 #include <thread>
 
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 
 namespace zenith::unittest {
 
 class LoopThread {
 public:
-    explicit LoopThread(dbus::EventLoop& loop) : loop_(loop), thread_([this] { loop_.run(); }) {}
+    explicit LoopThread(busloop::EventLoop& loop) : loop_(loop), thread_([this] { loop_.run(); }) {}
     ~LoopThread() { stop(); }
     LoopThread(const LoopThread&) = delete;
     LoopThread& operator=(const LoopThread&) = delete;
@@ -25,7 +25,7 @@ public:
     }
 
 private:
-    dbus::EventLoop& loop_;
+    busloop::EventLoop& loop_;
     std::thread thread_;
 };
 

@@ -1,5 +1,5 @@
 // How an nspawn machine is run. On a systemd host: systemd-nspawn@NAME.service
-// through org.freedesktop.systemd1 (service/dbus/systemd_unit_runner.*).
+// through org.freedesktop.systemd1 (drivers/nspawn/systemd_unit_runner.*).
 // Where PID 1 is not systemd (CI, containers): the daemon supervises
 // `systemd-nspawn --boot --keep-unit --register=no` itself
 // (drivers/nspawn/supervised_runner.*).

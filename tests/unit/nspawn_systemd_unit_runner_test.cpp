@@ -13,7 +13,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "core/names.h"
-#include "dbus/systemd_unit_runner.h"
+#include "drivers/nspawn/systemd_unit_runner.h"
 #include "private_bus.h"
 
 using namespace zenith;
@@ -172,11 +172,11 @@ class SystemdUnitRunnerTest : public ::testing::Test {
 protected:
     zenith::testing::PrivateBus bus;
     FakeSystemd systemd{bus.address()};
-    std::shared_ptr<dbus::SystemdUnitRunner> runner;
+    std::shared_ptr<drivers::nspawn::SystemdUnitRunner> runner;
 
     void SetUp() override
     {
-        auto made = dbus::SystemdUnitRunner::create(sdbus::createSessionBusConnectionWithAddress(bus.address()));
+        auto made = drivers::nspawn::SystemdUnitRunner::create(sdbus::createSessionBusConnectionWithAddress(bus.address()));
         ASSERT_TRUE(made) << made.error().message;
         runner = *made;
         ASSERT_TRUE(systemd.waitForCall("Subscribe"));

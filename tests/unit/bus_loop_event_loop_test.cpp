@@ -9,23 +9,23 @@
 #include <atomic>
 #include <thread>
 
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 
 using namespace zenith;
 using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<dbus::EventLoop> makeLoop()
+std::unique_ptr<busloop::EventLoop> makeLoop()
 {
-    auto loop = dbus::EventLoop::create();
+    auto loop = busloop::EventLoop::create();
     EXPECT_TRUE(loop);
     return std::move(*loop);
 }
 
 }  // namespace
 
-TEST(DbusEventLoop, PostedTasksRunOnTheLoopInOrder)
+TEST(BusLoopEventLoop, PostedTasksRunOnTheLoopInOrder)
 {
     auto loop = makeLoop();
     constexpr int kThreads = 4, kPerThread = 500;
@@ -54,7 +54,7 @@ TEST(DbusEventLoop, PostedTasksRunOnTheLoopInOrder)
     }
 }
 
-TEST(DbusEventLoop, PostRefusedAfterTheLoopEnded)
+TEST(BusLoopEventLoop, PostRefusedAfterTheLoopEnded)
 {
     auto loop = makeLoop();
     ASSERT_TRUE(loop->post([&] { loop->exit(0); }));
@@ -65,7 +65,7 @@ TEST(DbusEventLoop, PostRefusedAfterTheLoopEnded)
     EXPECT_FALSE(ran);
 }
 
-TEST(DbusEventLoop, RunPostedRunsQueuedTasksNow)
+TEST(BusLoopEventLoop, RunPostedRunsQueuedTasksNow)
 {
     auto loop = makeLoop();
     std::vector<int> order;
@@ -76,13 +76,13 @@ TEST(DbusEventLoop, RunPostedRunsQueuedTasksNow)
     EXPECT_EQ(order, (std::vector<int>{1, 2}));
 }
 
-TEST(DbusEventLoop, TimersFireOnceAfterTheirDelayAndCancelledOnesNever)
+TEST(BusLoopEventLoop, TimersFireOnceAfterTheirDelayAndCancelledOnesNever)
 {
     auto loop = makeLoop();
     int fired = 0, cancelledFired = 0;
     const auto start = std::chrono::steady_clock::now();
     std::chrono::steady_clock::duration firedAfter{};
-    dbus::EventLoop::Timer stop;
+    busloop::EventLoop::Timer stop;
     auto cancelled = loop->addTimer(20ms, [&] { ++cancelledFired; });
     auto timer = loop->addTimer(50ms, [&] {
         ++fired;
@@ -103,10 +103,10 @@ TEST(DbusEventLoop, TimersFireOnceAfterTheirDelayAndCancelledOnesNever)
     EXPECT_GE(firedAfter, 45ms);  // a lower bound: load only makes it later
 }
 
-TEST(DbusEventLoop, TimerMayDestroyItselfInItsCallback)
+TEST(BusLoopEventLoop, TimerMayDestroyItselfInItsCallback)
 {
     auto loop = makeLoop();
-    auto holder = std::make_unique<dbus::EventLoop::Timer>();
+    auto holder = std::make_unique<busloop::EventLoop::Timer>();
     bool ran = false;
     *holder = loop->addTimer(1ms, [&] {
         ran = true;
@@ -118,7 +118,7 @@ TEST(DbusEventLoop, TimerMayDestroyItselfInItsCallback)
     EXPECT_FALSE(holder);
 }
 
-TEST(DbusEventLoop, BlockedSignalReachesHandler)
+TEST(BusLoopEventLoop, BlockedSignalReachesHandler)
 {
     sigset_t mask, old;
     sigemptyset(&mask);

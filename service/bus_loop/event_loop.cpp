@@ -1,4 +1,4 @@
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -15,7 +15,7 @@
 
 #include "core/log.h"
 
-namespace zenith::dbus {
+namespace zenith::busloop {
 
 struct EventLoop::Timer::State {
     sd_event_source* source = nullptr;
@@ -275,4 +275,4 @@ void EventLoop::exit(int code)
     sd_event_exit(event_, code);
 }
 
-}  // namespace zenith::dbus
+}  // namespace zenith::busloop

@@ -1,13 +1,13 @@
-#include "dbus/systemd_unit_runner.h"
+#include "drivers/nspawn/systemd_unit_runner.h"
 
 #include <fmt/format.h>
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "core/log.h"
 #include "core/names.h"
-#include "dbus/loop_call.h"
+#include "bus_loop/loop_call.h"
 
-namespace zenith::dbus {
+namespace zenith::drivers::nspawn {
 
 namespace {
 
@@ -40,7 +40,7 @@ std::string machineOfNspawnUnit(const std::string& unit)
     return unit.substr(kUnitPrefix.size(), unit.size() - kUnitPrefix.size() - kUnitSuffix.size());
 }
 
-std::vector<sdbus::Struct<std::string, sdbus::Variant>> nspawnUnitLimits(const drivers::nspawn::RunTarget& t)
+std::vector<sdbus::Struct<std::string, sdbus::Variant>> nspawnUnitLimits(const RunTarget& t)
 {
     constexpr uint64_t kInfinity = UINT64_MAX;
     // CPUQuota=100% is one CPU second per second.
@@ -52,7 +52,7 @@ std::vector<sdbus::Struct<std::string, sdbus::Variant>> nspawnUnitLimits(const d
 
 core::Result<std::shared_ptr<SystemdUnitRunner>> SystemdUnitRunner::create(std::unique_ptr<sdbus::IConnection> connection)
 {
-    auto loop = EventLoop::create();
+    auto loop = busloop::EventLoop::create();
     if (!loop)
         return std::unexpected(loop.error());
     if (auto r = (*loop)->attach(*connection); !r)
@@ -68,7 +68,7 @@ core::Result<std::shared_ptr<SystemdUnitRunner>> SystemdUnitRunner::create(std::
     return runner;
 }
 
-SystemdUnitRunner::SystemdUnitRunner(std::unique_ptr<sdbus::IConnection> connection, std::unique_ptr<EventLoop> loop)
+SystemdUnitRunner::SystemdUnitRunner(std::unique_ptr<sdbus::IConnection> connection, std::unique_ptr<busloop::EventLoop> loop)
     : connection_(std::move(connection)),
       loop_(std::move(loop)),
       systemd_(sdbus::createProxy(*connection_, kSystemd, "/org/freedesktop/systemd1"))
@@ -205,19 +205,19 @@ void SystemdUnitRunner::callUnitMethod(const std::string& method, const std::str
     });
 }
 
-core::Result<void> SystemdUnitRunner::unitJob(const std::string& method, const drivers::nspawn::RunTarget& t,
+core::Result<void> SystemdUnitRunner::unitJob(const std::string& method, const RunTarget& t,
                                               std::stop_token cancel, std::chrono::seconds timeout)
 {
     const std::string unit = nspawnUnitName(t.name);
     auto limits = method == "StartUnit" ? nspawnUnitLimits(t) : decltype(nspawnUnitLimits(t)){};
     log::info({.machine = t.name}, "{} {}", method, unit);
-    return LoopCall<void>::run(
+    return busloop::LoopCall<void>::run(
         *loop_,
-        [this, method, unit, limits](LoopCall<void>::Answer answer) { runUnitJob(method, unit, limits, answer); },
+        [this, method, unit, limits](busloop::LoopCall<void>::Answer answer) { runUnitJob(method, unit, limits, answer); },
         std::chrono::duration_cast<std::chrono::milliseconds>(timeout), cancel);
 }
 
-core::Result<void> SystemdUnitRunner::start(const drivers::nspawn::RunTarget& t, std::stop_token cancel,
+core::Result<void> SystemdUnitRunner::start(const RunTarget& t, std::stop_token cancel,
                                             std::chrono::seconds timeout)
 {
     auto r = unitJob("StartUnit", t, cancel, timeout);
@@ -228,19 +228,19 @@ core::Result<void> SystemdUnitRunner::start(const drivers::nspawn::RunTarget& t,
     return r;
 }
 
-core::Result<void> SystemdUnitRunner::stop(const drivers::nspawn::RunTarget& t, std::chrono::seconds timeout)
+core::Result<void> SystemdUnitRunner::stop(const RunTarget& t, std::chrono::seconds timeout)
 {
     // The unit's own TimeoutStopSec turns a poweroff that hangs into a kill;
     // allow for it on top of ours.
     return unitJob("StopUnit", t, {}, timeout + std::chrono::seconds(30));
 }
 
-bool SystemdUnitRunner::isRunning(const drivers::nspawn::RunTarget& t)
+bool SystemdUnitRunner::isRunning(const RunTarget& t)
 {
     const std::string unit = nspawnUnitName(t.name);
-    auto state = LoopCall<std::string>::run(
+    auto state = busloop::LoopCall<std::string>::run(
         *loop_,
-        [this, unit](LoopCall<std::string>::Answer answer) {
+        [this, unit](busloop::LoopCall<std::string>::Answer answer) {
             // One call on the manager object; a unit never loaded is
             // reported "inactive", not as an error.
             auto call = systemd_->createMethodCall(kManagerIface, "ListUnitsByNames");
@@ -263,13 +263,13 @@ bool SystemdUnitRunner::isRunning(const drivers::nspawn::RunTarget& t)
     return state && (*state == "active" || *state == "reloading");
 }
 
-int SystemdUnitRunner::leaderPid(const drivers::nspawn::RunTarget& t)
+int SystemdUnitRunner::leaderPid(const RunTarget& t)
 {
     // The unit's MainPID is systemd-nspawn itself; the container's init is
     // what machined records as the machine's Leader.
-    auto pid = LoopCall<uint32_t>::run(
+    auto pid = busloop::LoopCall<uint32_t>::run(
         *loop_,
-        [this, name = t.name](LoopCall<uint32_t>::Answer answer) {
+        [this, name = t.name](busloop::LoopCall<uint32_t>::Answer answer) {
             auto path = "/org/freedesktop/machine1/machine/" + core::busLabelEscape(name);
             std::shared_ptr<sdbus::IProxy> machine = sdbus::createProxy(*connection_, "org.freedesktop.machine1", path);
             auto get = machine->createMethodCall("org.freedesktop.DBus.Properties", "Get");
@@ -293,4 +293,4 @@ int SystemdUnitRunner::leaderPid(const drivers::nspawn::RunTarget& t)
     return pid ? int(*pid) : 0;
 }
 
-}  // namespace zenith::dbus
+}  // namespace zenith::drivers::nspawn

@@ -12,9 +12,9 @@
 #include <stop_token>
 
 #include "core/error.h"
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 
-namespace zenith::dbus {
+namespace zenith::busloop {
 
 template <typename T>
 class LoopCall {
@@ -55,4 +55,4 @@ private:
     };
 };
 
-}  // namespace zenith::dbus
+}  // namespace zenith::busloop

@@ -1,7 +1,8 @@
-// drivers::nspawn::MachineRunner for a host whose PID 1 is systemd: the
-// machine runs as systemd-nspawn@NAME.service, started and stopped through
-// org.freedesktop.systemd1. It lives in service/dbus because it speaks
-// D-Bus; the driver only sees MachineRunner.
+// MachineRunner for a host whose PID 1 is systemd: the machine runs as
+// systemd-nspawn@NAME.service, started and stopped through
+// org.freedesktop.systemd1. A client of systemd's bus, it lives with the
+// driver that needs it (service/dbus is our own bus face only); the driver
+// only sees MachineRunner.
 //
 // It has a connection and an event loop thread of its own, so it answers
 // whoever asks (engine workers, and start-up recovery, which runs before the
@@ -19,10 +20,10 @@
 #include <sdbus-c++/IConnection.h>
 #include <sdbus-c++/IProxy.h>
 
-#include "dbus/event_loop.h"
+#include "bus_loop/event_loop.h"
 #include "drivers/nspawn/machine_runner.h"
 
-namespace zenith::dbus {
+namespace zenith::drivers::nspawn {
 
 std::string nspawnUnitName(const std::string& machine);
 // "systemd-nspawn@NAME.service" -> NAME; "" for any other unit.
@@ -31,9 +32,9 @@ std::string machineOfNspawnUnit(const std::string& unit);
 // The unit properties that carry a machine's limits: CPUQuotaPerSecUSec and
 // MemoryMax, "infinity" (UINT64_MAX) for 0, so that a limit dropped since the
 // last start does not linger.
-std::vector<sdbus::Struct<std::string, sdbus::Variant>> nspawnUnitLimits(const drivers::nspawn::RunTarget& t);
+std::vector<sdbus::Struct<std::string, sdbus::Variant>> nspawnUnitLimits(const RunTarget& t);
 
-class SystemdUnitRunner final : public drivers::nspawn::MachineRunner {
+class SystemdUnitRunner final : public MachineRunner {
 public:
     // `connection`: the bus where org.freedesktop.systemd1 is (the system
     // bus). The runner drives it from a thread of its own from now on.
@@ -41,17 +42,17 @@ public:
     ~SystemdUnitRunner() override;
 
     // Set as unit properties (CPUQuotaPerSecUSec, MemoryMax) before each start.
-    drivers::nspawn::LimitSupport limitSupport() const override { return {true, true}; }
+    LimitSupport limitSupport() const override { return {true, true}; }
 
-    core::Result<void> start(const drivers::nspawn::RunTarget& t, std::stop_token cancel,
+    core::Result<void> start(const RunTarget& t, std::stop_token cancel,
                              std::chrono::seconds timeout) override;
-    core::Result<void> stop(const drivers::nspawn::RunTarget& t, std::chrono::seconds timeout) override;
-    bool isRunning(const drivers::nspawn::RunTarget& t) override;
-    int leaderPid(const drivers::nspawn::RunTarget& t) override;
+    core::Result<void> stop(const RunTarget& t, std::chrono::seconds timeout) override;
+    bool isRunning(const RunTarget& t) override;
+    int leaderPid(const RunTarget& t) override;
     void setExitListener(std::function<void(const std::string& name)> listener) override;
 
 private:
-    SystemdUnitRunner(std::unique_ptr<sdbus::IConnection> connection, std::unique_ptr<EventLoop> loop);
+    SystemdUnitRunner(std::unique_ptr<sdbus::IConnection> connection, std::unique_ptr<busloop::EventLoop> loop);
     using JobDone = std::function<void(core::Result<void>)>;
     // Loop thread: `method` (StartUnit|StopUnit) and wait for its job;
     // StartUnit sets the unit's limits first.
@@ -60,11 +61,11 @@ private:
     void callUnitMethod(const std::string& method, const std::string& unit, JobDone done);
     void onJobRemoved(const std::string& jobPath, const std::string& unit, const std::string& result);
     void onUnitPropertiesChanged(const std::string& path, const std::map<std::string, sdbus::Variant>& changed);
-    core::Result<void> unitJob(const std::string& method, const drivers::nspawn::RunTarget& t, std::stop_token cancel,
+    core::Result<void> unitJob(const std::string& method, const RunTarget& t, std::stop_token cancel,
                                std::chrono::seconds timeout);
 
     std::unique_ptr<sdbus::IConnection> connection_;
-    std::unique_ptr<EventLoop> loop_;
+    std::unique_ptr<busloop::EventLoop> loop_;
     std::unique_ptr<sdbus::IProxy> systemd_;
     sdbus::Slot unitChanges_;
     std::thread thread_;
@@ -75,4 +76,4 @@ private:
     std::function<void(const std::string&)> exitListener_;
 };
 
-}  // namespace zenith::dbus
+}  // namespace zenith::drivers::nspawn

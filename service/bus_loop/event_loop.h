@@ -19,7 +19,7 @@ struct sd_event;
 struct sd_event_source;
 struct signalfd_siginfo;
 
-namespace zenith::dbus {
+namespace zenith::busloop {
 
 class EventLoop {
 public:
@@ -93,4 +93,4 @@ private:
     std::thread::id loopThread_ = std::this_thread::get_id();
 };
 
-}  // namespace zenith::dbus
+}  // namespace zenith::busloop
