@@ -21,7 +21,7 @@ namespace zenith::core {
 namespace {
 
 // Migration i takes the schema from user_version i to i + 1. Append only.
-constexpr std::array<std::string_view, 2> kMigrations{R"sql(
+constexpr std::array<std::string_view, 3> kMigrations{R"sql(
 CREATE TABLE machines (
     name           TEXT PRIMARY KEY NOT NULL,
     backend        TEXT NOT NULL,
@@ -69,6 +69,17 @@ CREATE TABLE audit (
     // 2: each container's user namespace (0 = none).
     R"sql(
 ALTER TABLE machines ADD COLUMN uid_shift INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 3: address leases of the pools ([Pool.NAME]); one holder per address.
+    R"sql(
+CREATE TABLE leases (
+    pool      TEXT NOT NULL,
+    address   INTEGER NOT NULL,
+    machine   TEXT NOT NULL,
+    time_usec INTEGER NOT NULL,
+    PRIMARY KEY (pool, address)
+) STRICT;
+CREATE INDEX leases_by_machine ON leases (machine);
 )sql"};
 
 constexpr std::string_view kPutMachine =
@@ -466,6 +477,19 @@ Result<std::vector<AuditEntry>> Registry::auditEntries(size_t newestN) const
     if (rc != SQLITE_DONE)
         return dbError(impl_->db, "listing audit entries");
     return out;
+}
+
+Result<void> Registry::transaction(const std::function<Result<void>(sqlite3*)>& f)
+{
+    std::lock_guard lock(impl_->mutex);
+    if (auto r = impl_->exec("BEGIN IMMEDIATE", "starting a transaction"); !r)
+        return r;
+    auto r = f(impl_->db);
+    if (r)
+        r = impl_->exec("COMMIT", "committing a transaction");
+    if (!r)
+        (void)impl_->exec("ROLLBACK", "rolling back a transaction");
+    return r;
 }
 
 }  // namespace zenith::core

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,12 @@ public:
     Result<void> setRetention(const Retention& r);
     Result<void> prune();
     static constexpr unsigned kPruneEvery = 64;
+
+    // For the stores that keep tables of their own in this database
+    // (core/address_leases): runs `f` on the connection under the registry's
+    // lock, inside one IMMEDIATE transaction that is committed when `f`
+    // succeeds and rolled back when it fails. The schema stays here.
+    Result<void> transaction(const std::function<Result<void>(sqlite3*)>& f);
 
 private:
     explicit Registry(sqlite3* db);

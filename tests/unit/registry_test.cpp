@@ -152,16 +152,16 @@ TEST_F(RegistryTest, SchemaIsVersionedAndWal)
         sqlite3_finalize(st);
         return v;
     };
-    EXPECT_EQ(scalar("PRAGMA user_version"), "2");
+    EXPECT_EQ(scalar("PRAGMA user_version"), "3");
     EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");
     EXPECT_EQ(scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                      "AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-              "audit,jobs,machines");
+              "audit,jobs,leases,machines");
     sqlite3_close(db);
 }
 
-// A database of the first schema gains the user namespace column, and its
-// machines read back with none.
+// A database of the first schema gains the user namespace column (and the
+// leases table), and its machines read back with none.
 TEST_F(RegistryTest, MigratesAVersionOneDatabase)
 {
     {
@@ -170,7 +170,7 @@ TEST_F(RegistryTest, MigratesAVersionOneDatabase)
     }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE machines DROP COLUMN uid_shift; PRAGMA user_version = 1", nullptr, nullptr,
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE machines DROP COLUMN uid_shift; DROP TABLE leases; PRAGMA user_version = 1", nullptr, nullptr,
                            nullptr),
               SQLITE_OK);
     sqlite3_close(db);
