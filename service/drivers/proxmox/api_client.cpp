@@ -20,7 +20,9 @@ bool unreserved(unsigned char c)
            c == '_' || c == '~';
 }
 
-// Waits on a condition variable that a stop request wakes.
+}  // namespace
+
+// A condition variable that a stop request wakes.
 bool sleepUnlessStopped(std::chrono::milliseconds d, std::stop_token stop)
 {
     std::mutex m;
@@ -28,8 +30,6 @@ bool sleepUnlessStopped(std::chrono::milliseconds d, std::stop_token stop)
     std::unique_lock lock(m);
     return !cv.wait_for(lock, stop, d, [] { return false; });
 }
-
-}  // namespace
 
 std::string percentEncode(std::string_view text)
 {

@@ -39,6 +39,10 @@ struct RetryPolicy {
     std::function<bool(std::chrono::milliseconds, std::stop_token)> sleep;
 };
 
+// Sleeps `d` unless `stop` is requested first; false when it was. The
+// default wait between retries and between task polls.
+bool sleepUnlessStopped(std::chrono::milliseconds d, std::stop_token stop);
+
 // RFC 3986: everything but unreserved characters percent-encoded (for a
 // path segment, a query or a form value alike).
 std::string percentEncode(std::string_view text);
