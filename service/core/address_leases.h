@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/address_pool.h"
+#include "core/net/address_pool.h"
 #include "core/error.h"
 #include "core/registry.h"
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/proxmox/http_transport.h"
+#include "drivers/proxmox/client/http_transport.h"
 
 namespace zenith::testsupport {
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/address_pool.h"
+#include "core/net/address_pool.h"
 #include "core/inet.h"
 
 namespace zenith::core {

@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "drivers/proxmox/api_client.h"
+#include "drivers/proxmox/client/api_client.h"
 #include "fake_http_transport.h"
 
 namespace zenith::drivers::proxmox {

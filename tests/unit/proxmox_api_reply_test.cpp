@@ -3,7 +3,7 @@
 // retried.
 #include <gtest/gtest.h>
 
-#include "drivers/proxmox/api_reply.h"
+#include "drivers/proxmox/client/api_reply.h"
 
 namespace zenith::drivers::proxmox {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "drivers/proxmox/lxc_network.h"
-#include "drivers/proxmox/property_string.h"
+#include "drivers/proxmox/client/property_string.h"
 
 namespace zenith::drivers::proxmox {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "drivers/proxmox/task_status.h"
+#include "drivers/proxmox/client/task_status.h"
 
 namespace zenith::drivers::proxmox {
 namespace {

@@ -3,7 +3,7 @@
 // stopping the task, and the time bound.
 #include <gtest/gtest.h>
 
-#include "drivers/proxmox/task_waiter.h"
+#include "drivers/proxmox/client/task_waiter.h"
 #include "fake_http_transport.h"
 #include "recording_job_context.h"
 

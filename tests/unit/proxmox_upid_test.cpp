@@ -3,7 +3,7 @@
 // end up in the URL of the next poll.
 #include <gtest/gtest.h>
 
-#include "drivers/proxmox/upid.h"
+#include "drivers/proxmox/client/upid.h"
 
 namespace zenith::drivers::proxmox {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "core/inet.h"
 #include "core/text_quote.h"
-#include "drivers/proxmox/property_string.h"
+#include "drivers/proxmox/client/property_string.h"
 
 namespace zenith::drivers::proxmox {
 

@@ -1,4 +1,4 @@
-#include "drivers/proxmox/upid.h"
+#include "drivers/proxmox/client/upid.h"
 
 #include <charconv>
 #include <vector>

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "drivers/proxmox/http_transport.h"
+#include "drivers/proxmox/client/http_transport.h"
 
 namespace zenith::drivers::proxmox {
 

@@ -11,8 +11,8 @@
 
 #include "core/error.h"
 #include "drivers/driver.h"
-#include "drivers/proxmox/api_client.h"
-#include "drivers/proxmox/upid.h"
+#include "drivers/proxmox/client/api_client.h"
+#include "drivers/proxmox/client/upid.h"
 
 namespace zenith::drivers::proxmox {
 

@@ -1,4 +1,4 @@
-#include "core/address_pool.h"
+#include "core/net/address_pool.h"
 
 #include <fmt/format.h>
 

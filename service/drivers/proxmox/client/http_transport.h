@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "drivers/proxmox/api_reply.h"
+#include "drivers/proxmox/client/api_reply.h"
 
 namespace zenith::drivers::proxmox {
 

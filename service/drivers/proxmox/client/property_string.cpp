@@ -1,4 +1,4 @@
-#include "drivers/proxmox/property_string.h"
+#include "drivers/proxmox/client/property_string.h"
 
 #include <fmt/format.h>
 

@@ -1,10 +1,10 @@
-#include "drivers/proxmox/task_waiter.h"
+#include "drivers/proxmox/client/task_waiter.h"
 
 #include <fmt/format.h>
 
 #include "core/log.h"
 #include "core/text_quote.h"
-#include "drivers/proxmox/task_status.h"
+#include "drivers/proxmox/client/task_status.h"
 
 namespace zenith::drivers::proxmox {
 

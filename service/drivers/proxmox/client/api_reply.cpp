@@ -1,4 +1,4 @@
-#include "drivers/proxmox/api_reply.h"
+#include "drivers/proxmox/client/api_reply.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

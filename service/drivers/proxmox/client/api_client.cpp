@@ -1,4 +1,4 @@
-#include "drivers/proxmox/api_client.h"
+#include "drivers/proxmox/client/api_client.h"
 
 #include <algorithm>
 #include <condition_variable>

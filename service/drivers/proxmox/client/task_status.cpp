@@ -1,4 +1,4 @@
-#include "drivers/proxmox/task_status.h"
+#include "drivers/proxmox/client/task_status.h"
 
 #include <algorithm>
 #include <charconv>
