@@ -8,6 +8,9 @@ packages=(
   cmake make g++ pkg-config
   libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev libfmt-dev nlohmann-json3-dev
   libsqlite3-dev libcli11-dev libcrypt-dev libgtest-dev libgmock-dev
+  # build: the Proxmox API client (HTTPS, its certificate pinned in the
+  # handshake through OpenSSL)
+  libcurl4-openssl-dev libssl-dev
   # build: bench/ is part of the default build (ZENITH_BUILD_BENCH=ON)
   libbenchmark-dev
   # tests: the fuzzers (tests/fuzz/run.sh): clang with libFuzzer and its
@@ -21,6 +24,8 @@ packages=(
   bash-completion
   # tests: zenithctl --host against a private sshd on 127.0.0.1 (see below)
   openssh-client openssh-server
+  # tests: a local HTTPS server with a certificate made for the test
+  openssl
 )
 if [[ "${1:-}" == "--bench" ]]; then
   # bench/run.sh: the peers it measures against
