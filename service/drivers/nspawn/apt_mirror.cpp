@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "core/url.h"
+#include "drivers/nspawn/host_file.h"
 
 namespace zenith::drivers::nspawn {
 
@@ -54,14 +54,6 @@ bool usableUri(std::string_view uri)
     // transports (mirror+, tor+) are not for it.
     return uri.starts_with("http://") || uri.starts_with("https://") || uri.starts_with("ftp://") ||
            uri.starts_with("file:");
-}
-
-std::string readFile(const std::filesystem::path& p)
-{
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 }  // namespace
@@ -172,7 +164,7 @@ core::Result<std::string> resolveDebianMirror(const std::string& configured, con
     fs::path dir(aptDir);
     std::error_code ec;
     if (fs::is_regular_file(dir / "sources.list", ec)) {
-        auto v = parseOneLineSources(readFile(dir / "sources.list"));
+        auto v = parseOneLineSources(readHostFile(dir / "sources.list"));
         all.insert(all.end(), v.begin(), v.end());
     }
     std::vector<fs::path> parts;
@@ -182,9 +174,9 @@ core::Result<std::string> resolveDebianMirror(const std::string& configured, con
     for (const auto& p : parts) {
         std::vector<AptSource> v;
         if (p.extension() == ".list")
-            v = parseOneLineSources(readFile(p));
+            v = parseOneLineSources(readHostFile(p));
         else if (p.extension() == ".sources")
-            v = parseDeb822Sources(readFile(p));
+            v = parseDeb822Sources(readHostFile(p));
         all.insert(all.end(), v.begin(), v.end());
     }
     if (auto m = chooseDebianMirror(all))

@@ -1,7 +1,7 @@
 #include "drivers/nspawn/host_listeners.h"
+#include "drivers/nspawn/host_file.h"
 
 #include <charconv>
-#include <fstream>
 #include <sstream>
 
 namespace zenith::drivers::nspawn {
@@ -42,12 +42,8 @@ ListeningPorts hostListeningPorts(const std::string& procNet)
 {
     ListeningPorts all;
     for (auto [file, proto] : {std::pair{"tcp", "tcp"}, {"tcp6", "tcp"}, {"udp", "udp"}, {"udp6", "udp"}}) {
-        std::ifstream f(procNet + "/" + file);
-        if (!f)
-            continue;
-        std::stringstream ss;
-        ss << f.rdbuf();
-        all.merge(parseProcNetTable(ss.str(), proto));
+        // A missing table (no IPv6) reads as empty.
+        all.merge(parseProcNetTable(readHostFile(procNet + "/" + file), proto));
     }
     return all;
 }

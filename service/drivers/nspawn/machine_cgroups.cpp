@@ -1,4 +1,5 @@
 #include "drivers/nspawn/machine_cgroups.h"
+#include "drivers/nspawn/host_file.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,14 +34,6 @@ std::vector<std::string> splitOn(std::string_view s, char sep)
             return out;
         s.remove_prefix(at + 1);
     }
-}
-
-std::string slurp(const std::string& path)
-{
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
 }
 
 core::Result<void> writeValue(const std::string& dir, const char* file, const std::string& value)
@@ -125,11 +118,11 @@ std::vector<CgroupHierarchy> parseCgroupHierarchies(std::string_view procSelfCgr
 
 MachineCgroups MachineCgroups::forThisProcess()
 {
-    auto hierarchies = parseCgroupHierarchies(slurp("/proc/self/cgroup"), slurp("/proc/self/mountinfo"));
+    auto hierarchies = parseCgroupHierarchies(readHostFile("/proc/self/cgroup"), readHostFile("/proc/self/mountinfo"));
     for (auto& h : hierarchies)
         if (h.unified) {
             // v2 limits need the controller enabled for the daemon's children.
-            std::istringstream enabled(slurp(h.mountPoint + (h.ownPath == "/" ? "" : h.ownPath) + "/cgroup.subtree_control"));
+            std::istringstream enabled(readHostFile(h.mountPoint + (h.ownPath == "/" ? "" : h.ownPath) + "/cgroup.subtree_control"));
             for (std::string c; enabled >> c;)
                 h.controllers.push_back(c);
         }

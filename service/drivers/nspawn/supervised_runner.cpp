@@ -26,6 +26,7 @@
 #include "drivers/nspawn/run_record.h"
 #include "drivers/process.h"
 #include "drivers/unique_fd.h"
+#include "drivers/nspawn/host_file.h"
 
 extern char** environ;
 
@@ -57,14 +58,6 @@ struct SupervisedRunner::Instance {
 };
 
 namespace {
-
-std::string readPidFile(const std::string& path)
-{
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 // The child of `pid` living in another pid namespace: the container's init.
 pid_t containerInit(pid_t pid)
@@ -284,7 +277,7 @@ void SupervisedRunner::watcherLoop(std::shared_ptr<Instance> inst)
         inst->exited = true;
         inst->exitStatus = status;
         auto path = pidFile(inst->name);
-        if (auto rec = parseRunRecord(readPidFile(path)); rec && rec->pid == inst->pid)
+        if (auto rec = parseRunRecord(readHostFile(path)); rec && rec->pid == inst->pid)
             ::unlink(path.c_str());
         if (inst->ready && !inst->stopping)
             listener = listener_;
@@ -302,7 +295,7 @@ std::shared_ptr<SupervisedRunner::Instance> SupervisedRunner::find(const std::st
     if (auto it = instances_.find(name); it != instances_.end() && !it->second->exited)
         return it->second;
     auto path = pidFile(name);
-    auto rec = parseRunRecord(readPidFile(path));
+    auto rec = parseRunRecord(readHostFile(path));
     if (rec && (!isAlive(*rec) || !isOurNspawn(rec->pid))) {
         ::unlink(path.c_str());  // the machine died while no daemon watched (its pid may be reused)
         (void)cgroups_.remove(name);

@@ -1,8 +1,8 @@
 #include "drivers/nspawn/uid_range.h"
+#include "drivers/nspawn/host_file.h"
 
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -18,14 +18,6 @@ std::optional<uint32_t> number(std::string_view s)
     if (ec != std::errc() || end != s.data() + s.size() || s.empty())
         return std::nullopt;
     return v;
-}
-
-std::string slurp(const std::filesystem::path& p)
-{
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
 }
 
 }  // namespace
@@ -47,7 +39,7 @@ std::vector<IdRange> hostIdRanges(const std::string& etc)
     std::vector<IdRange> out;
     // subuid/subgid: NAME:FIRST:COUNT
     for (const char* file : {"subuid", "subgid"}) {
-        std::istringstream in(slurp(std::filesystem::path(etc) / file));
+        std::istringstream in(readHostFile(std::filesystem::path(etc) / file));
         for (std::string line; std::getline(in, line);) {
             auto a = line.find(':'), b = line.rfind(':');
             if (a == std::string::npos || a == b)
@@ -60,7 +52,7 @@ std::vector<IdRange> hostIdRanges(const std::string& etc)
     }
     // passwd/group: NAME:x:ID:...
     for (const char* file : {"passwd", "group"}) {
-        std::istringstream in(slurp(std::filesystem::path(etc) / file));
+        std::istringstream in(readHostFile(std::filesystem::path(etc) / file));
         for (std::string line; std::getline(in, line);) {
             auto a = line.find(':');
             auto b = a == std::string::npos ? a : line.find(':', a + 1);
@@ -99,7 +91,7 @@ std::set<uint32_t> UidRangeAllocator::inUse() const
     std::error_code ec;
     for (std::filesystem::directory_iterator it(settingsDir_, ec), end; !ec && it != end; it.increment(ec))
         if (it->path().extension() == ".nspawn" && it->is_regular_file(ec))
-            if (auto base = privateUsersBase(slurp(it->path())))
+            if (auto base = privateUsersBase(readHostFile(it->path())))
                 used.insert(*base);
     return used;
 }
