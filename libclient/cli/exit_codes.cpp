@@ -7,7 +7,8 @@ using zenith::client::ErrorKind;
 ExitCode exitCodeFor(ErrorKind kind)
 {
     switch (kind) {
-    case ErrorKind::InvalidArgs: return ExitCode::BadInput;
+    case ErrorKind::InvalidArgs:
+    case ErrorKind::NotSupported: return ExitCode::BadInput;
     case ErrorKind::AccessDenied:
     case ErrorKind::InteractiveAuthorizationRequired: return ExitCode::Denied;
     case ErrorKind::NoSuchMachine:
@@ -45,7 +46,7 @@ std::string_view exitCodeHelp()
     return "Exit codes:\n"
            "  0  success (with --no-wait: the job was submitted)\n"
            "  1  the job failed (or another error without a better code)\n"
-           "  2  bad input: usage error or InvalidArgs\n"
+           "  2  bad input: usage error, InvalidArgs or NotSupported\n"
            "  3  denied: AccessDenied or InteractiveAuthorizationRequired\n"
            "  4  not found: NoSuchMachine, NoSuchJob, NoSuchImage\n"
            "  5  the job was cancelled\n"

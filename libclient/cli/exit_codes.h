@@ -12,7 +12,7 @@ namespace zenithctl {
 enum class ExitCode : int {
     Ok = 0,
     Failed = 1,       // the job failed, or an error with no better code
-    BadInput = 2,    // usage error or InvalidArgs
+    BadInput = 2,    // usage error, InvalidArgs or NotSupported
     Denied = 3,      // AccessDenied, InteractiveAuthorizationRequired
     NotFound = 4,    // NoSuchMachine, NoSuchJob, NoSuchImage
     Cancelled = 5,   // the job was cancelled

@@ -32,6 +32,7 @@ constexpr std::array kNames{
     NamedKind{"org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
               ErrorKind::InteractiveAuthorizationRequired},
     NamedKind{"org.freedesktop.DBus.Error.LimitsExceeded", ErrorKind::LimitsExceeded},
+    NamedKind{"org.freedesktop.DBus.Error.NotSupported", ErrorKind::NotSupported},
     // What the bus or sd-bus answers when the daemon is not there or did
     // not answer; callers care about "unreachable" and "too slow", not which.
     NamedKind{"org.freedesktop.DBus.Error.ServiceUnknown", ErrorKind::Disconnected},
@@ -67,7 +68,7 @@ ErrorKind errorKindFromName(std::string_view name)
     // ErrorName, never a random "Timeout" from some other domain.
     if (name.find('.') == std::string_view::npos) {
         for (const auto& entry : kNames)
-            if (entry.kind <= ErrorKind::LimitsExceeded && shortName(entry.name) == name)
+            if (entry.kind <= ErrorKind::NotSupported && shortName(entry.name) == name)
                 return entry.kind;
     }
     return ErrorKind::Other;
@@ -90,6 +91,7 @@ std::string_view errorKindName(ErrorKind kind)
     case ErrorKind::AccessDenied: return "AccessDenied";
     case ErrorKind::InteractiveAuthorizationRequired: return "InteractiveAuthorizationRequired";
     case ErrorKind::LimitsExceeded: return "LimitsExceeded";
+    case ErrorKind::NotSupported: return "NotSupported";
     case ErrorKind::Disconnected: return "Disconnected";
     case ErrorKind::Timeout: return "Timeout";
     case ErrorKind::Other: return "Other";
@@ -99,7 +101,7 @@ std::string_view errorKindName(ErrorKind kind)
 
 std::string_view errorNameOf(ErrorKind kind)
 {
-    if (kind > ErrorKind::LimitsExceeded)
+    if (kind > ErrorKind::NotSupported)
         return {};
     for (const auto& entry : kNames)
         if (entry.kind == kind)

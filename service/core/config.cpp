@@ -270,6 +270,13 @@ private:
             config_.maxJobs = *v;
             return {};
         }
+        if (key_ == "MaxQueuedJobs") {
+            auto v = parseUnsigned(value_);
+            if (!v || *v > kMaxJobsLimit * 4)
+                return bad(fmt::format("expected a whole number 0-{}", kMaxJobsLimit * 4));
+            config_.maxQueuedJobs = *v;
+            return {};
+        }
         if (key_ == "AuditMaxEntries" || key_ == "JobHistoryMaxEntries") {
             // At least what ListJobs shows (50), so a restart loses none of it.
             auto v = parseUnsigned(value_);
@@ -292,7 +299,8 @@ private:
             config_.stopTimeoutSec = static_cast<uint32_t>(*v);
             return {};
         }
-        return unknownKey("MaxJobs, AuditMaxEntries, AuditMaxAge, JobHistoryMaxEntries, JobHistoryMaxAge, StopTimeout");
+        return unknownKey(
+            "MaxJobs, MaxQueuedJobs, AuditMaxEntries, AuditMaxAge, JobHistoryMaxEntries, JobHistoryMaxAge, StopTimeout");
     }
 
     // "MIN-MAX" with both parts parsed by `parse`.

@@ -49,6 +49,8 @@ struct PortRange {
 
 struct Config {
     uint32_t maxJobs = 4;
+    // Jobs waiting for a slot beyond MaxJobs; more is LimitsExceeded.
+    uint32_t maxQueuedJobs = 64;
     Retention retention;
     // On SIGTERM: how long running jobs get to stop and roll back before the
     // daemon leaves anyway (they are then recorded as failed).

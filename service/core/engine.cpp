@@ -5,22 +5,10 @@
 
 #include "core/engine_impl.h"
 #include "core/flags.h"
+#include "core/ops/prepare_steps.h"
 #include "core/text_quote.h"
 
 namespace zenith::core {
-
-std::string_view Request::actionVerb() const
-{
-    switch (operation) {
-    case Operation::Create: return "create";
-    case Operation::Clone: return "clone";
-    case Operation::Destroy: return "destroy";
-    case Operation::Start:
-    case Operation::Stop: return "power";
-    case Operation::Template: return "template";
-    }
-    return "create";
-}
 
 Engine::Engine(Config config, Registry& registry, std::vector<std::unique_ptr<drivers::Driver>> drivers)
     : impl_(std::make_unique<Impl>(std::move(config), registry))
@@ -32,7 +20,7 @@ Engine::Engine(Config config, Registry& registry, std::vector<std::unique_ptr<dr
             // holds the machine reports the state itself when it ends.
             {
                 std::lock_guard lock(impl->mu);
-                if (impl->busy.contains(name))
+                if (impl->locks.held(machineLock(name).resource))
                     return;
             }
             impl->setMachineState(name, state);
@@ -46,6 +34,7 @@ Engine::~Engine()
     std::map<uint32_t, std::jthread> workers;
     {
         std::lock_guard lock(impl_->mu);
+        impl_->stopping = true;
         for (auto& [id, e] : impl_->jobs)
             if (!isFinished(e->snap.state))
                 e->stop.request_stop();
@@ -60,6 +49,22 @@ std::vector<uint32_t> Engine::shutdown(std::chrono::milliseconds timeout)
 {
     Impl& I = *impl_;
     std::vector<std::shared_ptr<JobEntry>> stuck;
+    std::vector<std::shared_ptr<JobEntry>> queued;
+    {
+        std::lock_guard lock(I.mu);
+        I.stopping = true;
+        queued.assign(I.queue.begin(), I.queue.end());
+    }
+    // Jobs that never started end cancelled, their machines-to-be removed.
+    for (auto& e : queued) {
+        bool wasQueued;
+        {
+            std::lock_guard lock(I.mu);
+            wasQueued = I.unqueue(e);
+        }
+        if (wasQueued)
+            I.finishJob(e, fail(ErrorCode::Cancelled, "the daemon stopped before the job started"), false);
+    }
     {
         std::unique_lock lock(I.mu);
         for (auto& [id, e] : I.jobs)
@@ -86,12 +91,12 @@ std::vector<uint32_t> Engine::shutdown(std::chrono::milliseconds timeout)
         s.errorMessage = fmt::format("the daemon stopped while the job was stuck (it did not end within {} ms of "
                                      "being cancelled)",
                                      timeout.count());
-        s.message = fmt::format("{} of {} failed: {}", toString(s.operation), s.machine, s.errorMessage);
+        s.message = fmt::format("{} of {} failed: {}", s.operation, s.machine, s.errorMessage);
         s.finishedUsec = nowUsec();
         I.persistJob(s);
         I.auditJob(s, e->request, s.result(), s.errorMessage);
         log::error({.uid = s.startedByUid, .machine = s.machine, .job = s.id}, "job {} ({}) is stuck; recorded as failed",
-                   s.id, toString(s.operation));
+                   s.id, s.operation);
         ids.push_back(s.id);
     }
     return ids;
@@ -104,15 +109,21 @@ void Engine::setObserver(EngineObserver* observer)
 Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
 {
     Impl& I = *impl_;
+    const Operation* op = request.operation;
+    if (!op)
+        return fail(ErrorCode::InvalidArgs, "request was not prepared");
     drivers::Driver* d = I.driver(request.backend);
     if (!d)
         return fail(ErrorCode::BackendUnavailable, fmt::format("backend '{}' is not configured", request.backend));
     const bool dryRun = request.flags & kFlagDryRun;
-    const bool makes = request.operation == Operation::Create || request.operation == Operation::Clone;
+    const bool makes = op->effect() == OperationEffect::Makes;
+    // A plan may look at the host or a driver's cache: never under the
+    // engine's lock, which every bus call takes.
+    const std::string plan = dryRun ? toValidUtf8(op->plan(request, *d)) : std::string();
 
     auto e = std::make_shared<JobEntry>();
     std::optional<MachineRecord> added;
-    std::optional<MachineRecord> changed;
+    Impl::Dispatched dispatched;
     {
         std::lock_guard lock(I.mu);
         I.reapWorkers();
@@ -121,25 +132,27 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
             return fail(ErrorCode::MachineExists, fmt::format("machine '{}' already exists", request.machine));
         if (!makes && existing == I.machines.end())
             return fail(ErrorCode::NoSuchMachine, fmt::format("no machine '{}'", request.machine));
-        if (I.busy.contains(request.machine))
-            return fail(ErrorCode::Busy, fmt::format("machine '{}' is busy with another job", request.machine));
-        if (!request.source.empty()) {
-            if (!I.machines.contains(request.source))
-                return fail(ErrorCode::NoSuchMachine, fmt::format("no machine '{}'", request.source));
-            if (I.busy.contains(request.source))
-                return fail(ErrorCode::Busy, fmt::format("machine '{}' is busy with another job", request.source));
+        if (!request.source.empty() && !I.machines.contains(request.source))
+            return fail(ErrorCode::NoSuchMachine, fmt::format("no machine '{}'", request.source));
+        if (!dryRun) {
+            if (auto c = I.locks.conflict(request.locks))
+                return fail(ErrorCode::Busy, c->what.starts_with("machine ")
+                                                 ? fmt::format("{} is busy with another job (job {})", c->what, c->job)
+                                                 : fmt::format("{} is claimed by another job (job {})", c->what, c->job));
         }
-        if (request.operation == Operation::Destroy && !(request.flags & kFlagForce) &&
-            (existing->second.state == MachineState::Running || existing->second.state == MachineState::Starting))
-            return fail(ErrorCode::Busy,
-                        fmt::format("machine '{}' is running; stop it first or destroy with FORCE", request.machine));
-        if (!dryRun && I.activeJobs >= I.config.maxJobs)
+        if (auto r = op->admit(request, makes ? nullptr : &existing->second); !r)
+            return std::unexpected(r.error());
+        if (!dryRun && I.stopping)
+            return fail(ErrorCode::BackendUnavailable, "the daemon is stopping");
+        if (!dryRun && I.activeJobs >= I.config_.maxJobs && I.queue.size() >= I.config_.maxQueuedJobs)
             return fail(ErrorCode::LimitsExceeded,
-                        fmt::format("too many ongoing operations (limit {})", I.config.maxJobs));
+                        fmt::format("too many operations: {} running and {} waiting (limits MaxJobs={}, "
+                                    "MaxQueuedJobs={})",
+                                    I.activeJobs, I.queue.size(), I.config_.maxJobs, I.config_.maxQueuedJobs));
 
         JobSnapshot& s = e->snap;
         s.id = I.nextJobId++;
-        s.operation = request.operation;
+        s.operation = std::string(op->name());
         s.machine = request.machine;
         s.startedByUid = uid;
         s.startedUsec = nowUsec();
@@ -149,10 +162,7 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
             s.state = JobState::Done;
             s.progress = 1.0;
             s.step = "plan";
-            s.message = request.operation == Operation::Create || request.operation == Operation::Clone
-                            ? toValidUtf8(d->plan(request.machine, request.spec))
-                            : fmt::format("would {} machine '{}' ({})", toString(request.operation),
-                                          request.machine, request.backend);
+            s.message = plan;
             s.cancelable = false;
             s.finishedUsec = s.startedUsec;
             I.jobs[s.id] = e;
@@ -160,13 +170,11 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
         } else {
             s.state = JobState::Queued;
             s.step = "queued";
-            s.message = fmt::format("{} of {} queued", toString(request.operation), request.machine);
+            s.message = fmt::format("{} of {} queued", s.operation, request.machine);
             s.cancelable = true;
             I.jobs[s.id] = e;
-            I.busy.insert(request.machine);
-            if (!request.source.empty())
-                I.busy.insert(request.source);
-            ++I.activeJobs;
+            I.locks.hold(s.id, request.locks);
+            I.queue.push_back(e);
 
             if (makes) {
                 MachineRecord m;
@@ -179,26 +187,16 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
                 m.arch = request.spec.arch.value_or("");
                 m.cpuQuota = request.spec.cpuQuota.value_or(0);
                 m.memoryMax = request.spec.memoryMax.value_or(0);
-                m.node = request.spec.node.value_or("");
-                m.vmid = request.spec.vmid.value_or(0);
+                m.node = request.node;
+                m.vmid = request.vmid;
                 m.createdByUid = uid;
                 m.specJson = specToJson(request.spec);
                 I.machines[m.name] = m;
                 added = m;
-            } else {
-                auto& m = existing->second;
-                MachineState transitional = m.state;
-                switch (request.operation) {
-                case Operation::Destroy: transitional = MachineState::Destroying; break;
-                case Operation::Start: transitional = MachineState::Starting; break;
-                case Operation::Stop: transitional = MachineState::Stopping; break;
-                default: break;
-                }
-                if (transitional != m.state) {
-                    m.state = transitional;
-                    changed = m;
-                }
             }
+            // The job starts now when a slot is free (its state and its
+            // machine's transitional state are set before the reply).
+            dispatched = I.dispatch();
         }
     }
 
@@ -213,32 +211,27 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
         I.persistMachine(*added);
         I.notifyMachineAdded(*added);
     }
-    if (changed) {
-        I.persistMachine(*changed);
-        I.notifyMachineChanged(*changed);
-    }
+    I.announceChanged(dispatched.changed);
     I.persistJob(snap);
     I.auditJob(snap, request, dryRun ? "dry-run" : "submitted", dryRun ? snap.message : std::string());
-    log::info({.uid = uid, .machine = request.machine, .job = snap.id}, "job {} ({}) {}", snap.id,
-              toString(snap.operation), dryRun ? "dry run: " + snap.message : "queued");
+    log::info({.uid = uid, .machine = request.machine, .job = snap.id}, "job {} ({}) {}", snap.id, snap.operation,
+              dryRun ? "dry run: " + snap.message : std::string(toString(snap.state)));
     I.notifyJobAdded(snap);
-    if (dryRun) {
+    if (dryRun)
         I.notifyJobFinished(snap);
-        return Submitted{snap.id, request.machine};
-    }
-
-    std::lock_guard lock(I.mu);
-    I.workers.emplace(snap.id, std::jthread([&I, e] { I.runJob(e); }));
+    I.launch(dispatched.toStart);
     return Submitted{snap.id, request.machine};
 }
 
 Result<void> Engine::cancel(uint32_t jobId)
 {
+    Impl& I = *impl_;
     std::shared_ptr<JobEntry> e;
+    bool wasQueued = false;
     {
-        std::lock_guard lock(impl_->mu);
-        auto it = impl_->jobs.find(jobId);
-        if (it == impl_->jobs.end())
+        std::lock_guard lock(I.mu);
+        auto it = I.jobs.find(jobId);
+        if (it == I.jobs.end())
             return fail(ErrorCode::NoSuchJob, fmt::format("no job {}", jobId));
         e = it->second;
         if (isFinished(e->snap.state))
@@ -246,10 +239,16 @@ Result<void> Engine::cancel(uint32_t jobId)
         if (!e->snap.cancelable)
             return fail(ErrorCode::NotCancelable, fmt::format("job {} is past the point where it can be cancelled", jobId));
         e->stop.request_stop();
+        wasQueued = I.unqueue(e);
     }
     log::info({.uid = e->snap.startedByUid, .machine = e->snap.machine, .job = jobId}, "job {} cancel requested",
               jobId);
-    impl_->updateJob(e, [](JobSnapshot& s) { s.message = "cancelling"; }, false);
+    if (wasQueued) {
+        // It never started: nothing to roll back but its place in the list.
+        I.finishJob(e, fail(ErrorCode::Cancelled, "cancelled before it started"), false);
+        return {};
+    }
+    I.updateJob(e, [](JobSnapshot& s) { s.message = "cancelling"; }, false);
     return {};
 }
 
@@ -293,18 +292,28 @@ std::optional<JobSnapshot> Engine::job(uint32_t id) const
 
 Result<std::vector<drivers::ImageInfo>> Engine::images(const std::string& backend)
 {
-    drivers::Driver* d = impl_->driver(backend);
-    if (!d) {
-        if (backend == "proxmox-lxc" || backend == "proxmox-qemu")
-            return fail(ErrorCode::BackendUnavailable, fmt::format("backend '{}' is not configured", backend));
-        return fail(ErrorCode::InvalidArgs, fmt::format("unknown backend {}", quoteForMessage(backend)));
-    }
-    return d->images();
+    auto d = ops::driverFor(*impl_, backend);
+    if (!d)
+        return std::unexpected(d.error());
+    drivers::ImageCatalog* catalog = (*d)->imageCatalog();
+    if (!catalog)
+        return drivers::notOnThisBackend(backend, "an image list is");
+    return catalog->images();
 }
 
 bool Engine::hasBackend(const std::string& backend) const
 {
     return impl_->driver(backend) != nullptr;
+}
+
+bool Engine::isSpecKey(std::string_view key) const
+{
+    if (core::isSpecKey(key))
+        return true;
+    for (const auto& [id, d] : impl_->drivers)
+        if (findSpecKeyRule(d->specKeys(), key))
+            return true;
+    return false;
 }
 
 void Engine::audit(AuditEntry entry)
@@ -315,7 +324,7 @@ void Engine::audit(AuditEntry entry)
 
 const Config& Engine::config() const
 {
-    return impl_->config;
+    return impl_->config_;
 }
 
 }  // namespace zenith::core

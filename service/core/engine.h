@@ -19,7 +19,9 @@
 #include "core/error.h"
 #include "core/job.h"
 #include "core/machine.h"
+#include "core/ops/operation.h"
 #include "core/registry.h"
+#include "core/request.h"
 #include "core/spec.h"
 #include "core/spec_value.h"
 #include "drivers/driver.h"
@@ -37,25 +39,6 @@ public:
     virtual void machineAdded(const MachineRecord& m) = 0;
     virtual void machineChanged(const MachineRecord& m) = 0;
     virtual void machineRemoved(const MachineRecord& m) = 0;
-};
-
-// A validated request, ready to be authorized and submitted. Carries what
-// polkit needs (verb, machine, backend, source, template, node, bridge, host
-// ports) without secrets.
-struct Request {
-    Operation operation = Operation::Create;
-    std::string machine;        // the machine acted on (new name for create/clone)
-    std::string backend;
-    std::string source;         // clone: the source machine
-    uint64_t flags = 0;
-    MachineSpec spec;           // create/clone: validated (clone: merged)
-    std::string templateName;   // polkit detail: the template made from, "" if none
-    std::string node;           // polkit detail, "" if none
-    std::string bridge;         // polkit detail: the bridge joined (defaults applied), "" if none
-    std::vector<uint16_t> hostPorts;  // polkit detail: published host ports, sorted, unique
-
-    // "create" | "clone" | "destroy" | "power" | "template": the polkit action suffix.
-    std::string_view actionVerb() const;
 };
 
 struct Submitted {
@@ -80,24 +63,34 @@ public:
 
     void setObserver(EngineObserver* observer);  // before recover()
 
-    // Start-up: load machines with their true state (driver probe), mark jobs
-    // that were running when the daemon died as failed, roll back their
-    // half-made machines. Returns the machines now known.
+    // Start-up: marks jobs that were running when the daemon died as failed
+    // and loads the machines with their recorded state; then a `recover` job
+    // (Job.Operation "recover", uid 0) checks them on worker threads, in
+    // parallel: their true state (driver probe), half-made machines rolled
+    // back. Each machine is Busy until it is checked. Returns at once.
     Result<void> recover();
+    // True once the `recover` job (if any) has finished.
+    bool waitRecovered(std::chrono::milliseconds timeout) const;
 
-    // Pure validation (no state change), before authorization.
+    // Pure validation (no state change), before authorization: the named
+    // operation's prepare() from the operations table.
+    Result<Request> prepare(std::string_view operation, const OperationInput& input) const;
+    // The same for the bus methods' argument shapes.
     Result<Request> prepareCreate(const std::string& name, const std::string& backend, const SpecMap& spec,
                                   uint64_t flags) const;
     Result<Request> prepareClone(const std::string& source, const std::string& newName, const SpecMap& overrides,
                                  uint64_t flags) const;
-    // destroy | start | stop | template
-    Result<Request> prepareSimple(Operation op, const std::string& name, uint64_t flags) const;
+    // An operation on an existing machine: destroy | start | stop | template.
+    Result<Request> prepareSimple(std::string_view operation, const std::string& name, uint64_t flags) const;
 
-    // After authorization: checks existence, Busy, LimitsExceeded, then
-    // starts the job (DRY_RUN: a job that completes at once with the plan).
+    // After authorization: checks existence and locks (Busy), then starts
+    // the job, or queues it while MaxJobs run (LimitsExceeded only when
+    // MaxQueuedJobs wait already). DRY_RUN: a job that completes at once
+    // with the plan.
     Result<Submitted> submit(const Request& request, uint32_t uid);
 
     // NoSuchJob, NotCancelable (finished or past its point of no return).
+    // A queued job ends at once, cancelled.
     Result<void> cancel(uint32_t jobId);
 
     std::vector<MachineRecord> machines() const;
@@ -106,6 +99,8 @@ public:
     std::optional<JobSnapshot> job(uint32_t id) const;
     Result<std::vector<drivers::ImageInfo>> images(const std::string& backend);
     bool hasBackend(const std::string& backend) const;
+    // A common spec key or one a configured backend registered.
+    bool isSpecKey(std::string_view key) const;
 
     // Audit a decision that produced no job (denied, invalid).
     void audit(AuditEntry entry);

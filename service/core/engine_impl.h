@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -13,6 +14,7 @@
 
 #include "core/engine.h"
 #include "core/log.h"
+#include "core/resource_lock.h"
 
 namespace zenith::core {
 
@@ -32,31 +34,49 @@ struct JobEntry {
     // Recorded as failed by shutdown() while its thread was stuck: if the
     // thread ever comes back, its result is not written over that record.
     bool abandoned = false;
+    bool started = false;  // left the queue: it has (had) a worker thread and a slot
+    // The start-up `recover` job (no operation, no request): the machines it
+    // checks.
+    std::vector<std::string> recovery;
 };
 
-struct Engine::Impl {
-    Config config;
+// The engine's own job after a restart (not an operation a caller asks for).
+inline constexpr std::string_view kRecoverOperation = "recover";
+
+struct Engine::Impl final : OperationEnv {
+    Config config_;
     Registry& registry;
     std::map<std::string, std::unique_ptr<drivers::Driver>, std::less<>> drivers;
     EngineObserver* observer = nullptr;
 
     mutable std::mutex mu;
-    std::condition_variable jobEnded;  // a job left activeJobs (shutdown waits on it)
+    mutable std::condition_variable jobEnded;  // a job left activeJobs (shutdown waits on it)
     std::map<std::string, MachineRecord, std::less<>> machines;
     std::map<uint32_t, std::shared_ptr<JobEntry>> jobs;
-    std::set<std::string, std::less<>> busy;  // machines locked by a running job
+    LockTable locks;  // held by queued and running jobs
+    std::deque<std::shared_ptr<JobEntry>> queue;  // submitted, waiting for a slot or a Serial lock
+    bool stopping = false;  // shutdown began: nothing more leaves the queue
+    uint32_t recoveryJob = 0;  // the start-up `recover` job, 0 for none
     uint32_t nextJobId = 1;
-    size_t activeJobs = 0;
+    size_t activeJobs = 0;  // started and not yet finished (at most MaxJobs)
     // Worker threads; joined on destruction (and reaped as they finish).
     std::map<uint32_t, std::jthread> workers;
     std::vector<uint32_t> finishedWorkers;
 
-    Impl(Config c, Registry& r) : config(std::move(c)), registry(r) {}
+    Impl(Config c, Registry& r) : config_(std::move(c)), registry(r) {}
 
-    drivers::Driver* driver(std::string_view backend) const
+    // ---- OperationEnv ----
+    const Config& config() const override { return config_; }
+    drivers::Driver* driver(std::string_view backend) const override
     {
         auto it = drivers.find(backend);
         return it == drivers.end() ? nullptr : it->second.get();
+    }
+    std::optional<MachineRecord> machine(const std::string& name) const override
+    {
+        std::lock_guard lock(mu);
+        auto it = machines.find(name);
+        return it == machines.end() ? std::nullopt : std::optional(it->second);
     }
 
     // --- notifications (never called with `mu` held) ---
@@ -81,7 +101,7 @@ struct Engine::Impl {
     {
         AuditEntry e;
         e.uid = j.startedByUid;
-        e.verb = std::string(toString(j.operation));
+        e.verb = j.operation;
         e.machine = j.machine;
         e.backend = req.backend;
         e.job = j.id;
@@ -149,16 +169,37 @@ struct Engine::Impl {
     }
 
     class JobCtx;
+    class Run;
+    // Takes queued jobs out of the queue while slots are free and their
+    // Serial locks too, in submission order (a job waiting for a lock does
+    // not hold back those behind it), and marks them running. Caller holds
+    // mu. The caller then, without mu, announces the machines whose state
+    // changed and launches the jobs: a job's thread starts only after what
+    // announced it, so its own changes reach observers after that.
+    struct Dispatched {
+        std::vector<MachineRecord> changed;
+        std::vector<std::shared_ptr<JobEntry>> toStart;
+    };
+    Dispatched dispatch();
+    void announceChanged(const std::vector<MachineRecord>& changed);
+    void launch(const std::vector<std::shared_ptr<JobEntry>>& toStart);  // takes mu
     void runJob(std::shared_ptr<JobEntry> e);
-    // work() with every exception turned into a failed result: nothing a
-    // driver throws (bad_alloc included) may reach std::terminate.
-    Result<void> guardedWork(const std::shared_ptr<JobEntry>& e, drivers::Driver& d, drivers::JobContext& ctx);
-    Result<void> work(const std::shared_ptr<JobEntry>& e, drivers::Driver& d, drivers::JobContext& ctx);
-    void finishJob(const std::shared_ptr<JobEntry>& e, const Result<void>& result);
+    // The operation's run() with every exception turned into a failed
+    // result: nothing a driver throws (bad_alloc included) may reach
+    // std::terminate.
+    Result<void> guardedWork(const std::shared_ptr<JobEntry>& e, Run& run);
+    // `ran`: false for a queued job cancelled before it started (nothing to
+    // probe or roll back).
+    void finishJob(const std::shared_ptr<JobEntry>& e, const Result<void>& result, bool ran = true);
+    // The `recover` job's work (engine_recovery.cpp).
+    Result<void> recoverMachines(const std::shared_ptr<JobEntry>& e, drivers::JobContext& ctx);
     // When finishJob itself failed (out of memory): frees the job's slot and
     // locks so the daemon goes on; the job is recorded as failed if possible.
     void finishJobMinimally(const std::shared_ptr<JobEntry>& e) noexcept;
     void releaseSlot(const std::shared_ptr<JobEntry>& e);  // caller holds mu
+    // Removes a queued job from the queue and its locks (cancel, shutdown);
+    // false when it had already started. Caller holds mu.
+    bool unqueue(const std::shared_ptr<JobEntry>& e);
 };
 
 }  // namespace zenith::core

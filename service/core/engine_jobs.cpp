@@ -11,6 +11,20 @@ namespace zenith::core {
 namespace {
 // Steps are short identifiers ("base-image"); a longer one is a driver bug.
 constexpr size_t kMaxStepBytes = 64;
+// Checkpoints are a driver's few facts (vmid, node, task id), not a store.
+constexpr size_t kMaxCheckpoints = 16;
+constexpr size_t kMaxCheckpointKey = 32;
+constexpr size_t kMaxCheckpointValue = 256;
+
+bool isCheckpointKey(std::string_view key)
+{
+    if (key.empty() || key.size() > kMaxCheckpointKey)
+        return false;
+    for (char c : key)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    return true;
+}
 }  // namespace
 
 // The driver's window onto its job: progress is clamped to [0,1] and never
@@ -39,11 +53,141 @@ public:
     {
         impl_.updateJob(e_, [&](JobSnapshot& s) { s.cancelable = cancelable; }, false);
     }
+    void checkpoint(std::string_view key, std::string_view value) override
+    {
+        const std::string& name = e_->request.machine;
+        if (!isCheckpointKey(key) || value.size() > kMaxCheckpointValue) {
+            log::error({.machine = name, .job = e_->snap.id}, "checkpoint {} dropped: bad key or value too long",
+                       quoteForMessage(key, 40));
+            return;
+        }
+        MachineRecord copy;
+        {
+            std::lock_guard lock(impl_.mu);
+            auto it = impl_.machines.find(name);
+            if (it == impl_.machines.end())
+                return;
+            auto& cp = it->second.checkpoints;
+            if (!cp.contains(std::string(key)) && cp.size() >= kMaxCheckpoints) {
+                log::error({.machine = name, .job = e_->snap.id}, "checkpoint {} dropped: {} kept already", key,
+                           kMaxCheckpoints);
+                return;
+            }
+            cp[std::string(key)] = std::string(value);
+            copy = it->second;
+        }
+        // Written before the driver goes on: a crash from here on finds it.
+        impl_.persistMachine(copy);
+    }
 
 private:
     Engine::Impl& impl_;
     std::shared_ptr<JobEntry> e_;
 };
+
+// The engine's services for one job's operation.
+class Engine::Impl::Run final : public OperationRun {
+public:
+    Run(Engine::Impl& impl, std::shared_ptr<JobEntry> e, drivers::Driver& d, JobCtx& ctx)
+        : impl_(impl), e_(std::move(e)), driver_(d), ctx_(ctx)
+    {
+    }
+    drivers::Driver& driver() override { return driver_; }
+    drivers::JobContext& job() override;
+    const Request& request() const override { return e_->request; }
+    std::optional<MachineRecord> machine(const std::string& name) const override { return impl_.machine(name); }
+    void adoptFacts(const drivers::MachineFacts& f, MachineState state) override
+    {
+        MachineRecord copy;
+        {
+            std::lock_guard lock(impl_.mu);
+            auto& m = impl_.machines[e_->request.machine];
+            m.distro = f.distro;
+            m.release = f.release;
+            m.arch = f.arch;
+            m.addresses = f.addresses;
+            if (!f.node.empty())
+                m.node = f.node;
+            if (f.vmid)
+                m.vmid = f.vmid;
+            m.location = f.location;
+            m.uidShift = f.uidShift;
+            m.state = state;
+            copy = m;
+        }
+        impl_.persistMachine(copy);
+        impl_.notifyMachineChanged(copy);
+    }
+    void setState(MachineState state) override { impl_.setMachineState(e_->request.machine, state); }
+
+private:
+    Engine::Impl& impl_;
+    std::shared_ptr<JobEntry> e_;
+    drivers::Driver& driver_;
+    JobCtx& ctx_;
+};
+
+drivers::JobContext& Engine::Impl::Run::job()
+{
+    return ctx_;
+}
+
+Engine::Impl::Dispatched Engine::Impl::dispatch()
+{
+    Dispatched out;
+    if (stopping)
+        return out;
+    for (auto it = queue.begin(); it != queue.end() && activeJobs < config_.maxJobs;) {
+        auto e = *it;
+        if (!locks.serialFree(e->request.locks)) {
+            ++it;
+            continue;
+        }
+        it = queue.erase(it);
+        locks.holdSerial(e->snap.id, e->request.locks);
+        e->started = true;
+        ++activeJobs;
+        e->snap.state = JobState::Running;
+        e->snap.step = "started";
+        e->snap.message = fmt::format("{} of {} started", e->snap.operation, e->snap.machine);
+        if (auto state = e->request.operation->transitional()) {
+            auto m = machines.find(e->request.machine);
+            if (m != machines.end() && m->second.state != *state) {
+                m->second.state = *state;
+                out.changed.push_back(m->second);
+            }
+        }
+        out.toStart.push_back(std::move(e));
+    }
+    return out;
+}
+
+void Engine::Impl::launch(const std::vector<std::shared_ptr<JobEntry>>& toStart)
+{
+    if (toStart.empty())
+        return;
+    std::lock_guard lock(mu);
+    for (const auto& e : toStart)
+        workers.emplace(e->snap.id, std::jthread([this, e] { runJob(e); }));
+}
+
+void Engine::Impl::announceChanged(const std::vector<MachineRecord>& changed)
+{
+    for (const auto& m : changed) {
+        persistMachine(m);
+        notifyMachineChanged(m);
+    }
+}
+
+bool Engine::Impl::unqueue(const std::shared_ptr<JobEntry>& e)
+{
+    auto it = std::find(queue.begin(), queue.end(), e);
+    if (it == queue.end())
+        return false;
+    queue.erase(it);
+    locks.release(e->snap.id);
+    return true;
+}
 
 void Engine::Impl::runJob(std::shared_ptr<JobEntry> e)
 {
@@ -51,13 +195,18 @@ void Engine::Impl::runJob(std::shared_ptr<JobEntry> e)
     // the daemon and every other job with it).
     try {
         const log::Context lc{.uid = e->snap.startedByUid, .machine = e->snap.machine, .job = e->snap.id};
-        updateJob(e, [](JobSnapshot& s) { s.state = JobState::Running; }, true);
-        log::info(lc, "job {} ({}) running", e->snap.id, toString(e->snap.operation));
+        updateJob(e, [](JobSnapshot&) {}, true);
+        log::info(lc, "job {} ({}) running", e->snap.id, e->snap.operation);
 
         drivers::Driver* d = driver(e->request.backend);
         JobCtx ctx(*this, e);
-        Result<void> result = d ? guardedWork(e, *d, ctx)
-                                : Result<void>(fail(ErrorCode::BackendUnavailable, "backend is gone"));
+        Result<void> result = fail(ErrorCode::BackendUnavailable, "backend is gone");
+        if (!e->request.operation) {
+            result = recoverMachines(e, ctx);
+        } else if (d) {
+            Run run(*this, e, *d, ctx);
+            result = guardedWork(e, run);
+        }
         // The job is kept for ListJobs after this; its credentials are not.
         dropCredentials(e->request.spec);
         finishJob(e, result);
@@ -65,36 +214,34 @@ void Engine::Impl::runJob(std::shared_ptr<JobEntry> e)
         dropCredentials(e->request.spec);
         finishJobMinimally(e);
     }
+    // The thread's last use of mu: from here on, joining it (reapWorkers,
+    // under mu) cannot wait on it.
+    try {
+        std::lock_guard lock(mu);
+        finishedWorkers.push_back(e->snap.id);
+    } catch (...) {
+        // Reaped when the engine goes.
+    }
 }
 
-Result<void> Engine::Impl::guardedWork(const std::shared_ptr<JobEntry>& e, drivers::Driver& d,
-                                       drivers::JobContext& ctx)
+Result<void> Engine::Impl::guardedWork(const std::shared_ptr<JobEntry>& e, Run& run)
 {
+    const Operation& op = *e->request.operation;
     auto failed = [&](std::string_view what) {
         log::error({.uid = e->snap.startedByUid, .machine = e->snap.machine, .job = e->snap.id},
                    "job {}: the {} driver failed: {}", e->snap.id, e->request.backend, what);
-        // A create that threw may have made part of the machine: roll it
-        // back as recovery would after a crash.
-        const Operation op = e->request.operation;
-        if (op == Operation::Create || op == Operation::Clone) {
-            try {
-                MachineRecord half;
-                {
-                    std::lock_guard lock(mu);
-                    if (auto it = machines.find(e->request.machine); it != machines.end())
-                        half = it->second;
-                }
-                if (!half.name.empty())
-                    d.rollbackPartial(half);
-            } catch (...) {
-                log::error({.machine = e->snap.machine, .job = e->snap.id}, "rollback after the failure failed too");
-            }
+        // What the operation may have made is rolled back as recovery would
+        // after a crash.
+        try {
+            op.rollback(run);
+        } catch (...) {
+            log::error({.machine = e->snap.machine, .job = e->snap.id}, "rollback after the failure failed too");
         }
         return fail(ErrorCode::BackendFailed,
                     fmt::format("internal error in the {} backend: {}", e->request.backend, what));
     };
     try {
-        return work(e, d, ctx);
+        return op.run(run);
     } catch (const std::bad_alloc&) {
         return failed("out of memory");
     } catch (const std::exception& ex) {
@@ -106,11 +253,9 @@ Result<void> Engine::Impl::guardedWork(const std::shared_ptr<JobEntry>& e, drive
 
 void Engine::Impl::releaseSlot(const std::shared_ptr<JobEntry>& e)
 {
-    busy.erase(e->request.machine);
-    if (!e->request.source.empty())
-        busy.erase(e->request.source);
-    --activeJobs;
-    finishedWorkers.push_back(e->snap.id);
+    locks.release(e->snap.id);
+    if (e->started)
+        --activeJobs;
     jobEnded.notify_all();
 }
 
@@ -140,105 +285,19 @@ void Engine::Impl::finishJobMinimally(const std::shared_ptr<JobEntry>& e) noexce
             notifyJobChanged(copy);
             notifyJobFinished(copy);
         }
+        Dispatched next;
+        {
+            std::lock_guard lock(mu);
+            next = dispatch();
+        }
+        announceChanged(next.changed);
+        launch(next.toStart);
     } catch (...) {
         // Nothing left to try: the slot is free, the daemon goes on.
     }
 }
 
-Result<void> Engine::Impl::work(const std::shared_ptr<JobEntry>& e, drivers::Driver& d, drivers::JobContext& ctx)
-{
-    const Request& req = e->request;
-    MachineRecord record;
-    {
-        std::lock_guard lock(mu);
-        if (auto it = machines.find(req.machine); it != machines.end())
-            record = it->second;
-    }
-
-    auto adoptFacts = [&](const drivers::MachineFacts& f, MachineState state) {
-        MachineRecord copy;
-        {
-            std::lock_guard lock(mu);
-            auto& m = machines[req.machine];
-            m.distro = f.distro;
-            m.release = f.release;
-            m.arch = f.arch;
-            m.addresses = f.addresses;
-            m.node = f.node;
-            m.vmid = f.vmid;
-            m.location = f.location;
-            m.uidShift = f.uidShift;
-            m.state = state;
-            copy = m;
-        }
-        persistMachine(copy);
-        notifyMachineChanged(copy);
-    };
-
-    const bool start = !(req.flags & kFlagNoStart);
-    const bool force = req.flags & kFlagForce;
-    switch (req.operation) {
-    case Operation::Create:
-    case Operation::Clone: {
-        Result<drivers::MachineFacts> facts;
-        if (req.operation == Operation::Create) {
-            facts = d.create(req.machine, req.spec, start, ctx);
-        } else {
-            MachineRecord source;
-            {
-                std::lock_guard lock(mu);
-                auto it = machines.find(req.source);
-                if (it == machines.end())
-                    return fail(ErrorCode::NoSuchMachine, fmt::format("machine '{}' is gone", req.source));
-                source = it->second;
-            }
-            facts = d.clone(source, req.machine, req.spec, start, ctx);
-        }
-        if (!facts)
-            return std::unexpected(facts.error());
-        if (ctx.cancelRequested()) {
-            // The driver finished just as Cancel arrived: honour the cancel
-            // by rolling back what it made.
-            MachineRecord made = record;
-            made.location = facts->location;
-            (void)d.destroy(made, true, ctx);
-            return fail(ErrorCode::Cancelled, "cancelled");
-        }
-        adoptFacts(*facts, start ? MachineState::Running : MachineState::Stopped);
-        return {};
-    }
-    case Operation::Destroy: {
-        auto r = d.destroy(record, force, ctx);
-        if (!r)
-            return r;
-        return {};
-    }
-    case Operation::Start: {
-        auto r = d.start(record, ctx);
-        if (!r)
-            return r;
-        setMachineState(req.machine, MachineState::Running);
-        return {};
-    }
-    case Operation::Stop: {
-        auto r = d.stop(record, force, ctx);
-        if (!r)
-            return r;
-        setMachineState(req.machine, MachineState::Stopped);
-        return {};
-    }
-    case Operation::Template: {
-        auto r = d.makeTemplate(record, ctx);
-        if (!r)
-            return r;
-        setMachineState(req.machine, MachineState::Template);
-        return {};
-    }
-    }
-    return fail(ErrorCode::BackendFailed, "unknown operation");
-}
-
-void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<void>& result)
+void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<void>& result, bool ran)
 {
     const Request& req = e->request;
     const log::Context lc{.uid = e->snap.startedByUid, .machine = e->snap.machine, .job = e->snap.id};
@@ -246,13 +305,13 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
 
     // Machine bookkeeping first, so that a client woken by Completed sees
     // the final machine state.
-    const bool made = req.operation == Operation::Create || req.operation == Operation::Clone;
+    const OperationEffect effect = req.operation ? req.operation->effect() : OperationEffect::Changes;
     std::optional<MachineRecord> removed;
     {
         std::lock_guard lock(mu);
         auto it = machines.find(req.machine);
         if (it != machines.end()) {
-            if ((made && !result) || (req.operation == Operation::Destroy && result)) {
+            if ((effect == OperationEffect::Makes && !result) || (effect == OperationEffect::Removes && result)) {
                 removed = it->second;
                 machines.erase(it);
             }
@@ -262,7 +321,7 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
         if (auto r = registry.removeMachine(removed->name); !r)
             log::error(lc, "cannot remove machine from registry: {}", r.error().message);
         notifyMachineRemoved(*removed);
-    } else if (!result && d) {
+    } else if (!result && d && ran) {
         // A failed start/stop/destroy leaves the machine as it really is.
         std::optional<MachineRecord> m = [&]() -> std::optional<MachineRecord> {
             std::lock_guard lock(mu);
@@ -275,6 +334,7 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
 
     JobSnapshot copy;
     bool abandoned = false;
+    Dispatched next;  // the queued jobs this one's slot lets start
     {
         std::lock_guard lock(mu);
         auto& s = e->snap;
@@ -282,19 +342,19 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
             s.state = JobState::Done;
             s.progress = 1.0;
             if (s.message.empty() || s.step != "done")
-                s.message = fmt::format("{} of {} done", toString(s.operation), s.machine);
+                s.message = fmt::format("{} of {} done", s.operation, s.machine);
             s.step = "done";
         } else if (result.error().code == ErrorCode::Cancelled) {
             s.state = JobState::Cancelled;
             s.errorName = std::string(errorCodeName(ErrorCode::Cancelled));
             s.errorMessage = result.error().message.empty() ? "cancelled" : toValidUtf8(result.error().message);
-            s.message = fmt::format("{} of {} cancelled", toString(s.operation), s.machine);
+            s.message = fmt::format("{} of {} cancelled", s.operation, s.machine);
         } else {
             s.state = JobState::Failed;
             s.errorName = std::string(errorCodeName(result.error().code));
             s.errorMessage = toValidUtf8(result.error().message);
             s.message = toValidUtf8(
-                fmt::format("{} of {} failed: {}", toString(s.operation), s.machine, s.errorMessage));
+                fmt::format("{} of {} failed: {}", s.operation, s.machine, s.errorMessage));
         }
         s.cancelable = false;
         s.finishedUsec = nowUsec();
@@ -302,19 +362,22 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
         abandoned = e->abandoned;
         releaseSlot(e);
         trimFinishedJobs();
+        next = dispatch();
     }
+    announceChanged(next.changed);
     if (abandoned) {
         // shutdown() recorded it as failed and the daemon is leaving.
-        log::warning(lc, "job {} ({}) ended after it was abandoned: {}", copy.id, toString(copy.operation),
+        log::warning(lc, "job {} ({}) ended after it was abandoned: {}", copy.id, copy.operation,
                      copy.result());
         return;
     }
     persistJob(copy);
     auditJob(copy, req, copy.result(), copy.state == JobState::Done ? std::string() : copy.errorMessage);
-    log::info(lc, "job {} ({}) {}{}{}", copy.id, toString(copy.operation), copy.result(),
+    log::info(lc, "job {} ({}) {}{}{}", copy.id, copy.operation, copy.result(),
               copy.errorMessage.empty() ? "" : ": ", copy.errorMessage);
     notifyJobChanged(copy);
     notifyJobFinished(copy);
+    launch(next.toStart);
 }
 
 }  // namespace zenith::core

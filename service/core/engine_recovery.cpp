@@ -1,84 +1,180 @@
-// Start-up after a restart or a crash: machines come back with their true
-// state, interrupted jobs are recorded as failed, half-made machines are
-// rolled back.
+// Start-up after a restart or a crash: interrupted jobs are recorded as
+// failed, machines come back with their recorded state at once, and a
+// `recover` job then checks them off the bus loop and in parallel: their
+// true state from the driver (a probe may be a remote call), half-made
+// machines rolled back with what their driver checkpointed. Until a machine
+// is checked it is locked by that job (Busy), so no job acts on a guess.
+#include <atomic>
+
 #include "core/engine_impl.h"
 
 namespace zenith::core {
 
+namespace {
+// Machines checked at once: probes and rollbacks of remote guests wait on
+// the network, not on this host.
+constexpr size_t kRecoveryThreads = 4;
+}  // namespace
+
 Result<void> Engine::recover()
 {
-    auto machines = impl_->registry.machines();
+    Impl& I = *impl_;
+    auto machines = I.registry.machines();
     if (!machines)
         return std::unexpected(machines.error());
-    auto jobs = impl_->registry.jobs(kFinishedJobsKept * 4);
+    auto jobs = I.registry.jobs(kFinishedJobsKept * 4);
     if (!jobs)
         return std::unexpected(jobs.error());
-    auto maxId = impl_->registry.maxJobId();
+    auto maxId = I.registry.maxJobId();
     if (!maxId)
         return std::unexpected(maxId.error());
-    impl_->nextJobId = *maxId + 1;
+    I.nextJobId = *maxId + 1;
 
-    // Jobs that were running when the daemon died: recorded as failed.
+    // Jobs that were running (or waiting) when the daemon died: recorded as
+    // failed.
     std::vector<JobSnapshot> history;
     for (auto& j : *jobs) {
         if (!isFinished(j.state)) {
+            const bool ran = j.state == JobState::Running;
             j.state = JobState::Failed;
             j.errorName = std::string(errorCodeName(ErrorCode::BackendFailed));
-            j.errorMessage = "the daemon stopped while the job ran";
-            j.message = fmt::format("{} of {} failed: {}", toString(j.operation), j.machine, j.errorMessage);
+            j.errorMessage = ran ? "the daemon stopped while the job ran" : "the daemon stopped before the job started";
+            j.message = fmt::format("{} of {} failed: {}", j.operation, j.machine, j.errorMessage);
             j.cancelable = false;
             j.finishedUsec = nowUsec();
-            impl_->persistJob(j);
+            I.persistJob(j);
             log::warning({.uid = j.startedByUid, .machine = j.machine, .job = j.id},
-                         "job {} ({}) was interrupted by a daemon restart; marked failed", j.id,
-                         toString(j.operation));
+                         "job {} ({}) was interrupted by a daemon restart; marked failed", j.id, j.operation);
         }
         history.push_back(j);
     }
 
+    std::vector<std::string> toCheck;
     for (auto& m : *machines) {
-        drivers::Driver* d = impl_->driver(m.backend);
-        if (m.state == MachineState::Creating) {
-            // A half-made machine: roll it back, as a cancelled create would.
-            if (d)
-                d->rollbackPartial(m);
-            if (auto r = impl_->registry.removeMachine(m.name); !r)
-                return std::unexpected(r.error());
-            log::warning({.machine = m.name}, "rolled back half-made machine {}", m.name);
-            continue;
-        }
+        drivers::Driver* d = I.driver(m.backend);
         if (d && m.state == MachineState::Destroying) {
             // Deletion stopped half-way: whatever is left is no machine one
             // could start. It stays listed as failed until a destroy (which
             // a failed machine accepts) finishes the job.
             m.state = MachineState::Failed;
-            impl_->persistMachine(m);
+            I.persistMachine(m);
             log::warning({.machine = m.name}, "destroy of {} was interrupted; marked failed, destroy it again",
                          m.name);
         } else if (d) {
-            MachineState truth = d->probe(m);
-            if (truth != m.state) {
-                m.state = truth;
-                impl_->persistMachine(m);
-            }
+            toCheck.push_back(m.name);
         } else {
             m.state = MachineState::Failed;
         }
-        std::lock_guard lock(impl_->mu);
-        impl_->machines[m.name] = m;
+        std::lock_guard lock(I.mu);
+        I.machines[m.name] = m;
     }
 
+    std::shared_ptr<JobEntry> job;
     {
-        std::lock_guard lock(impl_->mu);
+        std::lock_guard lock(I.mu);
         for (auto& j : history) {
             auto e = std::make_shared<JobEntry>();
             e->snap = j;
-            impl_->jobs[j.id] = std::move(e);
+            I.jobs[j.id] = std::move(e);
         }
-        impl_->trimFinishedJobs();
+        I.trimFinishedJobs();
+        if (!toCheck.empty()) {
+            job = std::make_shared<JobEntry>();
+            JobSnapshot& s = job->snap;
+            s.id = I.nextJobId++;
+            s.operation = std::string(kRecoverOperation);
+            s.state = JobState::Running;
+            s.step = "check";
+            s.message = fmt::format("checking {} machines after a restart", toCheck.size());
+            s.cancelable = false;
+            s.startedUsec = nowUsec();
+            job->started = true;
+            job->recovery = std::move(toCheck);
+            std::vector<ResourceLock> locks;
+            for (const auto& name : job->recovery)
+                locks.push_back(machineLock(name));
+            I.locks.hold(s.id, locks);
+            I.jobs[s.id] = job;
+            I.recoveryJob = s.id;
+            ++I.activeJobs;
+        }
     }
     for (const auto& m : this->machines())
-        impl_->notifyMachineAdded(m);
+        I.notifyMachineAdded(m);
+    if (job) {
+        I.persistJob(job->snap);
+        I.notifyJobAdded(job->snap);
+        I.launch({job});
+    }
+    return {};
+}
+
+bool Engine::waitRecovered(std::chrono::milliseconds timeout) const
+{
+    Impl& I = *impl_;
+    std::unique_lock lock(I.mu);
+    return I.jobEnded.wait_for(lock, timeout, [&] {
+        auto it = I.jobs.find(I.recoveryJob);
+        return it == I.jobs.end() || isFinished(it->second->snap.state);
+    });
+}
+
+Result<void> Engine::Impl::recoverMachines(const std::shared_ptr<JobEntry>& e, drivers::JobContext& ctx)
+{
+    const std::vector<std::string>& names = e->recovery;
+    std::atomic<size_t> next{0}, done{0}, rolledBack{0};
+    auto checkOne = [&](const std::string& name) {
+        auto m = machine(name);
+        drivers::Driver* d = m ? driver(m->backend) : nullptr;
+        if (!m || !d)
+            return;
+        if (m->state == MachineState::Creating) {
+            // A half-made machine: roll it back, as a cancelled create would.
+            d->rollbackPartial(*m);
+            {
+                std::lock_guard lock(mu);
+                machines.erase(name);
+            }
+            if (auto r = registry.removeMachine(name); !r)
+                log::error({.machine = name}, "cannot remove machine from registry: {}", r.error().message);
+            log::warning({.machine = name}, "rolled back half-made machine {}", name);
+            notifyMachineRemoved(*m);
+            ++rolledBack;
+            return;
+        }
+        setMachineState(name, d->probe(*m));
+    };
+    auto worker = [&] {
+        for (size_t i; (i = next++) < names.size();) {
+            // The daemon is stopping: what is left unchecked is checked at
+            // the next start.
+            if (ctx.cancelRequested())
+                break;
+            try {
+                checkOne(names[i]);
+            } catch (const std::exception& ex) {
+                log::error({.machine = names[i]}, "checking {} after the restart failed: {}", names[i], ex.what());
+            } catch (...) {
+                log::error({.machine = names[i]}, "checking {} after the restart failed", names[i]);
+            }
+            {
+                // Checked: jobs may act on it now.
+                std::lock_guard lock(mu);
+                locks.releaseResource(e->snap.id, machineLock(names[i]).resource);
+            }
+            const size_t n = ++done;
+            ctx.progress(double(n) / double(names.size()), "check",
+                         fmt::format("checked {} of {} machines", n, names.size()));
+        }
+    };
+    {
+        std::vector<std::jthread> pool;
+        for (size_t t = 0; t < std::min(kRecoveryThreads, names.size()); ++t)
+            pool.emplace_back(worker);
+    }
+    ctx.progress(1.0, "done",
+                 fmt::format("checked {} machines after a restart{}", names.size(),
+                             rolledBack ? fmt::format(", rolled back {} half-made", rolledBack.load()) : ""));
     return {};
 }
 

@@ -19,6 +19,7 @@ std::string_view errorCodeName(ErrorCode code)
     case ErrorCode::AccessDenied: return "AccessDenied";
     case ErrorCode::InteractiveAuthorizationRequired: return "InteractiveAuthorizationRequired";
     case ErrorCode::LimitsExceeded: return "LimitsExceeded";
+    case ErrorCode::NotSupported: return "NotSupported";
     }
     return "BackendFailed";
 }

@@ -24,6 +24,9 @@ enum class ErrorCode {
     AccessDenied,
     InteractiveAuthorizationRequired,
     LimitsExceeded,
+    // The backend has no such capability (backups on nspawn, ...): an
+    // extension, org.freedesktop.DBus.Error.NotSupported on the bus.
+    NotSupported,
 };
 
 struct Error {

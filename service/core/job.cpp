@@ -13,14 +13,6 @@ constexpr std::array<std::pair<JobState, std::string_view>, 5> kJobStates{{
     {JobState::Failed, "failed"},
     {JobState::Cancelled, "cancelled"},
 }};
-constexpr std::array<std::pair<Operation, std::string_view>, 6> kOperations{{
-    {Operation::Create, "create"},
-    {Operation::Clone, "clone"},
-    {Operation::Destroy, "destroy"},
-    {Operation::Start, "start"},
-    {Operation::Stop, "stop"},
-    {Operation::Template, "template"},
-}};
 
 template <typename E, size_t N>
 std::string_view nameOf(const std::array<std::pair<E, std::string_view>, N>& table, E value)
@@ -42,8 +34,6 @@ std::optional<E> valueOf(const std::array<std::pair<E, std::string_view>, N>& ta
 }  // namespace
 
 std::string_view toString(JobState s) { return nameOf(kJobStates, s); }
-std::string_view toString(Operation op) { return nameOf(kOperations, op); }
 std::optional<JobState> jobStateFromString(std::string_view s) { return valueOf(kJobStates, s); }
-std::optional<Operation> operationFromString(std::string_view s) { return valueOf(kOperations, s); }
 
 }  // namespace zenith::core

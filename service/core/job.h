@@ -9,18 +9,15 @@
 namespace zenith::core {
 
 enum class JobState { Queued, Running, Done, Failed, Cancelled };
-enum class Operation { Create, Clone, Destroy, Start, Stop, Template };
 
 std::string_view toString(JobState s);
-std::string_view toString(Operation op);
 std::optional<JobState> jobStateFromString(std::string_view s);
-std::optional<Operation> operationFromString(std::string_view s);
 inline bool isFinished(JobState s) { return s == JobState::Done || s == JobState::Failed || s == JobState::Cancelled; }
 
 // A copy of a job's state at one moment; what observers and List* get.
 struct JobSnapshot {
     uint32_t id = 0;
-    Operation operation = Operation::Create;
+    std::string operation;        // an operation's name: create, clone, destroy, start, stop, template
     std::string machine;
     JobState state = JobState::Queued;
     double progress = 0.0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ struct MachineRecord {
     // First host uid of the machine's user namespace (tenant root), 0 when
     // it has none (a VM, a container made before user namespaces).
     uint32_t uidShift = 0;
+    // Facts the driver checkpointed while making or changing the machine
+    // (a remote guest's vmid, node, task id): what start-up recovery hands
+    // back to the driver to roll a half-made machine back.
+    std::map<std::string, std::string> checkpoints;
 
     std::string primaryAddress() const { return addresses.empty() ? std::string() : addresses.front(); }
 };

@@ -21,7 +21,7 @@ namespace zenith::core {
 namespace {
 
 // Migration i takes the schema from user_version i to i + 1. Append only.
-constexpr std::array<std::string_view, 3> kMigrations{R"sql(
+constexpr std::array<std::string_view, 4> kMigrations{R"sql(
 CREATE TABLE machines (
     name           TEXT PRIMARY KEY NOT NULL,
     backend        TEXT NOT NULL,
@@ -80,16 +80,21 @@ CREATE TABLE leases (
     PRIMARY KEY (pool, address)
 ) STRICT;
 CREATE INDEX leases_by_machine ON leases (machine);
+)sql",
+    // 4: facts a driver checkpointed while making a machine (a remote guest's
+    // vmid, node, task), so that recovery can find and roll it back.
+    R"sql(
+ALTER TABLE machines ADD COLUMN checkpoints TEXT NOT NULL DEFAULT '{}';
 )sql"};
 
 constexpr std::string_view kPutMachine =
     "INSERT OR REPLACE INTO machines (name, backend, kind, state, distro, release, arch, addresses, cpu_quota, "
-    "memory_max, node, vmid, created_by_uid, spec_json, location, uid_shift) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    "memory_max, node, vmid, created_by_uid, spec_json, location, uid_shift, checkpoints) VALUES (?1, ?2, ?3, ?4, "
+    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 constexpr std::string_view kRemoveMachine = "DELETE FROM machines WHERE name = ?1";
 constexpr std::string_view kListMachines =
     "SELECT name, backend, kind, state, distro, release, arch, addresses, cpu_quota, memory_max, node, vmid, "
-    "created_by_uid, spec_json, location, uid_shift FROM machines ORDER BY name";
+    "created_by_uid, spec_json, location, uid_shift, checkpoints FROM machines ORDER BY name";
 constexpr std::string_view kPutJob =
     "INSERT OR REPLACE INTO jobs (id, operation, machine, state, progress, step, message, started_by_uid, "
     "cancelable, error_name, error_message, started_usec, finished_usec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -306,6 +311,7 @@ Result<void> Registry::putMachine(const MachineRecord& m)
     s->bind(14, m.specJson);
     s->bind(15, m.location);
     s->bind(16, m.uidShift);
+    s->bind(17, nlohmann::json(m.checkpoints).dump());
     return impl_->stepDone(impl_->putMachine, fmt::format("saving machine '{}'", m.name));
 }
 
@@ -352,6 +358,13 @@ Result<std::vector<MachineRecord>> Registry::machines() const
         m.specJson = s->columnText(13);
         m.location = s->columnText(14);
         m.uidShift = s->columnU32(15);
+        auto checkpoints = nlohmann::json::parse(s->columnText(16), nullptr, false);
+        if (!checkpoints.is_object())
+            return fail(ErrorCode::BackendFailed,
+                        fmt::format("registry: machine '{}' has malformed checkpoints", m.name));
+        for (const auto& [k, v] : checkpoints.items())
+            if (v.is_string())
+                m.checkpoints[k] = v.get<std::string>();
         out.push_back(std::move(m));
     }
     if (rc != SQLITE_DONE)
@@ -364,7 +377,7 @@ Result<void> Registry::putJob(const JobSnapshot& j)
     std::lock_guard lock(impl_->mutex);
     StatementUse s(impl_->putJob);
     s->bind(1, j.id);
-    s->bind(2, toString(j.operation));
+    s->bind(2, j.operation);
     s->bind(3, j.machine);
     s->bind(4, toString(j.state));
     s->bind(5, j.progress);
@@ -392,11 +405,12 @@ Result<std::vector<JobSnapshot>> Registry::jobs(size_t newestN) const
     while ((rc = s->step()) == SQLITE_ROW) {
         JobSnapshot j;
         j.id = s->columnU32(0);
-        auto op = operationFromString(s->columnText(1));
+        // Operation names are the table's (core/ops); a name this version
+        // does not know still lists (it may come from a newer daemon).
+        j.operation = s->columnText(1);
         auto state = jobStateFromString(s->columnText(3));
-        if (!op || !state)
+        if (j.operation.empty() || !state)
             return fail(ErrorCode::BackendFailed, fmt::format("registry: job {} has an unknown operation or state", j.id));
-        j.operation = *op;
         j.machine = s->columnText(2);
         j.state = *state;
         j.progress = s->columnDouble(4);

@@ -20,13 +20,11 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr size_t kMaxStringLength = 4096;
 constexpr size_t kMaxPasswordLength = 1024;
 constexpr size_t kMaxWireguardConfig = 64 * 1024;
 constexpr size_t kMaxListEntries = 100;
 constexpr size_t kMaxDnsServers = 8;
 constexpr uint32_t kCoresMax = 512;
-constexpr uint32_t kVmidMin = 100, kVmidMax = 999999999;
 
 // One spec key being converted: what parse handlers see. `limits` is null when
 // reading back a stored spec, whose sizes were checked against the limits in
@@ -59,45 +57,9 @@ Result<std::reference_wrapper<const T>> take(const Field& f, std::string_view ex
     return std::cref(*v);
 }
 
-Result<void> plainString(std::string_view key, std::string_view s, size_t maxLen = kMaxStringLength)
-{
-    if (s.empty())
-        return invalid(fmt::format("spec key '{}' must not be empty", key));
-    if (s.size() > maxLen)
-        return invalid(fmt::format("spec key '{}' is {} bytes long, at most {} allowed", key, s.size(), maxLen));
-    if (hasControlChars(s))
-        return invalid(fmt::format("spec key '{}' = {} contains control characters", key, quoteForMessage(s)));
-    return {};
-}
-
-// distro, release, arch, node, storage, os_type: they become parts of paths
-// and API URLs, so only a conservative alphabet is accepted.
-Result<void> token(std::string_view key, std::string_view s)
-{
-    auto ok = [](unsigned char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-               c == '+' || c == '-';
-    };
-    bool good = !s.empty() && s.size() <= 64 && ok(static_cast<unsigned char>(s[0])) && s[0] != '.' && s[0] != '-' &&
-                s[0] != '_' && s[0] != '+';
-    for (unsigned char c : s)
-        good = good && ok(c);
-    if (!good)
-        return invalid(fmt::format("spec key '{}' = {} is not valid: 1-64 characters from [A-Za-z0-9._+-], "
-                                   "starting with a letter or digit",
-                                   key, quoteForMessage(s)));
-    return {};
-}
-
-// template, iso, virtio_iso: a machine name, a path or a storage volume id.
-Result<void> reference(std::string_view key, std::string_view s)
-{
-    if (auto r = plainString(key, s, 255); !r)
-        return r;
-    if (s.find_first_of(" \t") != std::string_view::npos)
-        return invalid(fmt::format("spec key '{}' = {} must not contain whitespace", key, quoteForMessage(s)));
-    return {};
-}
+using speccheck::plainText;
+using speccheck::referenceText;
+using speccheck::tokenText;
 
 Result<void> oneOf(std::string_view key, std::string_view s, std::initializer_list<std::string_view> accepted)
 {
@@ -184,8 +146,6 @@ Result<void> checkIpv6Mode(std::string_view key, std::string_view s)
 {
     return oneOf(key, s, {"none", "native", "6in4", "wireguard"});
 }
-
-Result<void> checkBios(std::string_view key, std::string_view s) { return oneOf(key, s, {"seabios", "ovmf"}); }
 
 Result<void> checkPasswordHash(std::string_view key, std::string_view s)
 {
@@ -292,17 +252,6 @@ Result<void> coresKey(const Field& f)
     return {};
 }
 
-Result<void> vmidKey(const Field& f)
-{
-    auto v = take<uint32_t>(f, "u");
-    if (!v)
-        return std::unexpected(v.error());
-    if (auto r = inRange<uint32_t>(f.key, v->get(), kVmidMin, kVmidMax); !r)
-        return r;
-    f.spec.vmid = v->get();
-    return {};
-}
-
 // ---- containers ---------------------------------------------------------------
 
 Result<void> authorizedKeysKey(const Field& f)
@@ -400,11 +349,11 @@ struct KeyRule {
 };
 
 using M = MachineSpec;
-constexpr std::array<KeyRule, 29> kRules{{
-    {"distro", "s", stringKey<&M::distro, token>, false},
-    {"release", "s", stringKey<&M::release, token>, false},
-    {"arch", "s", stringKey<&M::arch, token>, false},
-    {"template", "s", stringKey<&M::templateName, reference>, false},
+constexpr std::array<KeyRule, 22> kRules{{
+    {"distro", "s", stringKey<&M::distro, tokenText>, false},
+    {"release", "s", stringKey<&M::release, tokenText>, false},
+    {"arch", "s", stringKey<&M::arch, tokenText>, false},
+    {"template", "s", stringKey<&M::templateName, referenceText>, false},
     {"password", "s", passwordKey, true},
     {"password_hash", "s", stringKey<&M::passwordHash, checkPasswordHash>, true},
     {"ssh", "b", sshKey, false},
@@ -423,13 +372,6 @@ constexpr std::array<KeyRule, 29> kRules{{
     {"tunnel", "a{sv}", tunnelKey, false},
     {"wireguard_config", "s", wireguardKey, true},
     {"ports", "a(sqq)", portsKey, false},
-    {"node", "s", stringKey<&M::node, token>, false},
-    {"vmid", "u", vmidKey, false},
-    {"storage", "s", stringKey<&M::storage, token>, false},
-    {"iso", "s", stringKey<&M::iso, reference>, false},
-    {"os_type", "s", stringKey<&M::osType, token>, false},
-    {"bios", "s", stringKey<&M::bios, checkBios>, false},
-    {"virtio_iso", "s", stringKey<&M::virtioIso, reference>, false},
 }};
 
 const KeyRule* findRule(std::string_view key)
@@ -440,14 +382,36 @@ const KeyRule* findRule(std::string_view key)
     return nullptr;
 }
 
-Result<MachineSpec> parse(const SpecMap& raw, const Limits* limits)
+// A backend key: the declared type, then the backend's check.
+Result<void> backendKey(const SpecKeyRule& rule, const SpecValue& value, MachineSpec& spec)
+{
+    std::string_view got = value.signature.empty() ? signatureOf(value.value) : std::string_view(value.signature);
+    if (got != rule.signature || signatureOf(value.value) != rule.signature)
+        return invalid(fmt::format("spec key '{}' must have type '{}', got '{}'", rule.key, rule.signature, got));
+    if (rule.check)
+        if (auto r = rule.check(rule.key, value); !r)
+            return r;
+    spec.backend.values[std::string(rule.key)] = SpecValue{value.value, std::string(rule.signature)};
+    return {};
+}
+
+Result<MachineSpec> parse(const SpecMap& raw, const Limits* limits, SpecKeyRules backendKeys,
+                          std::string_view backend)
 {
     MachineSpec spec;
     for (const auto& [key, value] : raw) {
-        const KeyRule* rule = findRule(key);
-        if (!rule)
-            return invalid(fmt::format("unknown spec key {}", quoteForMessage(key)));
-        if (auto r = rule->handler(Field{rule->key, value, spec, limits}); !r)
+        if (const KeyRule* rule = findRule(key)) {
+            if (auto r = rule->handler(Field{rule->key, value, spec, limits}); !r)
+                return std::unexpected(r.error());
+            continue;
+        }
+        const SpecKeyRule* own = findSpecKeyRule(backendKeys, key);
+        if (!own) {
+            if (backend.empty())
+                return invalid(fmt::format("unknown spec key {}", quoteForMessage(key)));
+            return invalid(fmt::format("unknown spec key {} for backend '{}'", quoteForMessage(key), backend));
+        }
+        if (auto r = backendKey(*own, value, spec); !r)
             return std::unexpected(r.error());
     }
     if (spec.password && spec.passwordHash)
@@ -464,13 +428,13 @@ void overlay(std::optional<T>& dst, const std::optional<T>& src)
 
 // ---- JSON ------------------------------------------------------------------------
 
-Result<SpecValue> valueFromJson(const KeyRule& rule, const Json& j)
+Result<SpecValue> valueFromJson(std::string_view key, std::string_view signature, const Json& j)
 {
     auto wrong = [&] {
-        return invalid(fmt::format("stored spec key '{}' must have type '{}', got JSON {}", rule.key, rule.signature,
-                                   j.type_name()));
+        return invalid(
+            fmt::format("stored spec key '{}' must have type '{}', got JSON {}", key, signature, j.type_name()));
     };
-    std::string sig(rule.signature);
+    std::string sig(signature);
     if (sig == "s") {
         if (!j.is_string())
             return wrong();
@@ -542,9 +506,10 @@ std::vector<std::string_view> specKeys()
     return keys;
 }
 
-Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits)
+Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits, SpecKeyRules backendKeys,
+                              std::string_view backend)
 {
-    return parse(raw, &limits);
+    return parse(raw, &limits, backendKeys, backend);
 }
 
 void dropCredentials(MachineSpec& spec)
@@ -589,13 +554,8 @@ MachineSpec mergeSpec(const MachineSpec& base, const MachineSpec& o)
     overlay(m.tunnel, o.tunnel);
     overlay(m.wireguardConfig, o.wireguardConfig);
     overlay(m.ports, o.ports);
-    overlay(m.node, o.node);
-    overlay(m.vmid, o.vmid);
-    overlay(m.storage, o.storage);
-    overlay(m.iso, o.iso);
-    overlay(m.osType, o.osType);
-    overlay(m.bios, o.bios);
-    overlay(m.virtioIso, o.virtioIso);
+    for (const auto& [key, value] : o.backend.values)
+        m.backend.values[key] = value;
     return m;
 }
 
@@ -631,34 +591,77 @@ std::string specToJson(const MachineSpec& s)
             ports.push_back(Json::array({p.proto, p.hostPort, p.machinePort}));
         j["ports"] = std::move(ports);
     }
-    put("node", s.node);
-    put("vmid", s.vmid);
-    put("storage", s.storage);
-    put("iso", s.iso);
-    put("os_type", s.osType);
-    put("bios", s.bios);
-    put("virtio_iso", s.virtioIso);
+    for (const auto& [key, value] : s.backend.values)
+        j[key] = std::visit(
+            [](const auto& v) -> Json {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<T, std::vector<PortForward>>)
+                    return Json();  // no backend key has this type
+                else
+                    return Json(v);
+            },
+            value.value);
     return j.dump();
 }
 
-Result<MachineSpec> specFromJson(const std::string& json)
+Result<MachineSpec> specFromJson(const std::string& json, SpecKeyRules backendKeys)
 {
     Json j = Json::parse(json, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object())
         return invalid("stored spec is not a JSON object");
     SpecMap raw;
     for (const auto& [key, value] : j.items()) {
-        const KeyRule* rule = findRule(key);
-        if (!rule)
+        std::string_view signature;
+        if (const KeyRule* rule = findRule(key)) {
+            if (rule->secret)
+                return invalid(fmt::format("stored spec holds the credential key '{}', which is never stored", key));
+            signature = rule->signature;
+        } else if (const SpecKeyRule* own = findSpecKeyRule(backendKeys, key)) {
+            signature = own->signature;
+        } else {
             return invalid(fmt::format("unknown spec key {}", quoteForMessage(key)));
-        if (rule->secret)
-            return invalid(fmt::format("stored spec holds the credential key '{}', which is never stored", key));
-        auto v = valueFromJson(*rule, value);
+        }
+        auto v = valueFromJson(key, signature, value);
         if (!v)
             return std::unexpected(v.error());
         raw.emplace(key, std::move(*v));
     }
-    return parse(raw, nullptr);
+    return parse(raw, nullptr, backendKeys, {});
+}
+
+std::optional<std::string> BackendValues::text(std::string_view key) const
+{
+    auto it = values.find(key);
+    const auto* v = it == values.end() ? nullptr : std::get_if<std::string>(&it->second.value);
+    return v ? std::optional(*v) : std::nullopt;
+}
+
+std::optional<uint32_t> BackendValues::number(std::string_view key) const
+{
+    auto it = values.find(key);
+    const auto* v = it == values.end() ? nullptr : std::get_if<uint32_t>(&it->second.value);
+    return v ? std::optional(*v) : std::nullopt;
+}
+
+std::optional<uint64_t> BackendValues::size(std::string_view key) const
+{
+    auto it = values.find(key);
+    const auto* v = it == values.end() ? nullptr : std::get_if<uint64_t>(&it->second.value);
+    return v ? std::optional(*v) : std::nullopt;
+}
+
+std::optional<bool> BackendValues::flag(std::string_view key) const
+{
+    auto it = values.find(key);
+    const auto* v = it == values.end() ? nullptr : std::get_if<bool>(&it->second.value);
+    return v ? std::optional(*v) : std::nullopt;
+}
+
+std::optional<std::vector<std::string>> BackendValues::list(std::string_view key) const
+{
+    auto it = values.find(key);
+    const auto* v = it == values.end() ? nullptr : std::get_if<std::vector<std::string>>(&it->second.value);
+    return v ? std::optional(*v) : std::nullopt;
 }
 
 }  // namespace zenith::core

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/secret.h"
+#include "core/spec_key.h"
 #include "core/spec_value.h"
 
 namespace zenith::core {
@@ -19,6 +20,20 @@ struct Limits {
     uint32_t cpuQuotaMin = 25, cpuQuotaMax = 400;                        // percent
     uint64_t memoryMin = 256ull << 20, memoryMax = 8ull << 30;           // bytes
     uint64_t diskMin = 5ull << 30, diskMax = 100ull << 30;               // bytes
+};
+
+// Values of backend keys (drivers' SpecKeyRule), each already checked: the
+// accessors return nullopt for an absent key (or one of another type, which
+// the rules make impossible).
+struct BackendValues {
+    std::map<std::string, SpecValue, std::less<>> values;
+
+    bool has(std::string_view key) const { return values.find(key) != values.end(); }
+    std::optional<std::string> text(std::string_view key) const;
+    std::optional<uint32_t> number(std::string_view key) const;
+    std::optional<uint64_t> size(std::string_view key) const;
+    std::optional<bool> flag(std::string_view key) const;
+    std::optional<std::vector<std::string>> list(std::string_view key) const;
 };
 
 struct MachineSpec {
@@ -44,25 +59,25 @@ struct MachineSpec {
     std::optional<std::map<std::string, std::string>> tunnel;  // remote, local, address
     std::optional<Secret> wireguardConfig;   // holds a private key
     std::optional<std::vector<PortForward>> ports;
-    std::optional<std::string> node;
-    std::optional<uint32_t> vmid;
-    std::optional<std::string> storage;
-    std::optional<std::string> iso;
-    std::optional<std::string> osType;
-    std::optional<std::string> bios;         // seabios|ovmf
-    std::optional<std::string> virtioIso;
+    // The keys only the machine's backend understands (node, vmid, iso,
+    // os_type, ...), checked by the rules that backend registered.
+    BackendValues backend;
 };
 
 // Converts and checks every key: unknown key, wrong type and out-of-range
-// values are InvalidArgs errors whose message names the key. Backend-specific
-// checks (known distro/release, ...) are the driver's validate().
-Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits);
+// values are InvalidArgs errors whose message names the key. Keys beyond the
+// common ones are those `backendKeys` (the driver's specKeys()) list; any
+// other is unknown to `backend`. Checks that need the backend's
+// configuration (known distro/release, ...) are the driver's validate().
+Result<MachineSpec> parseSpec(const SpecMap& raw, const Limits& limits, SpecKeyRules backendKeys = {},
+                              std::string_view backend = {});
 
-// True for the keys of the contract; lets the bus layer name an unknown key
-// as unknown before it looks at the value's type.
+// True for the common keys; lets the bus layer name an unknown key as
+// unknown before it looks at the value's type (the engine adds the keys of
+// its backends).
 bool isSpecKey(std::string_view key);
-// Every key of the contract, in one place: tests and fuzzers that must cover
-// them all read it here instead of keeping a copy that could go stale.
+// Every common key, in one place: tests and fuzzers that must cover them all
+// read it here instead of keeping a copy that could go stale.
 std::vector<std::string_view> specKeys();
 
 // Wipes the credentials (password, password_hash, wireguard_config) once a
@@ -75,6 +90,7 @@ MachineSpec mergeSpec(const MachineSpec& base, const MachineSpec& overrides);
 // A JSON rendering without secrets (password / wireguard_config are left
 // out), for the registry, the audit trail and DRY_RUN plans.
 std::string specToJson(const MachineSpec& spec);
-Result<MachineSpec> specFromJson(const std::string& json);
+// `backendKeys`: the rules of the backend the spec was made for.
+Result<MachineSpec> specFromJson(const std::string& json, SpecKeyRules backendKeys = {});
 
 }  // namespace zenith::core

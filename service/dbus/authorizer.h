@@ -19,6 +19,7 @@ struct AuthRequest {
     std::string source;        // clone: the machine copied
     std::string templateName;  // create from a template, or a clone whose source is a template
     std::string node;
+    std::string vmid;          // Proxmox guest id, decimal ("9101")
     std::string bridge;        // the bridge the machine joins (the default one included)
     std::string hostPorts;     // "80,443": host ports the machine publishes
 };

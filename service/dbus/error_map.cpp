@@ -10,7 +10,7 @@ namespace {
 
 using core::ErrorCode;
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 14> kTable{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 15> kTable{{
     {ErrorCode::NoSuchMachine, "org.zenith.Provisioner.Error.NoSuchMachine"},
     {ErrorCode::MachineExists, "org.zenith.Provisioner.Error.MachineExists"},
     {ErrorCode::NoSuchJob, "org.zenith.Provisioner.Error.NoSuchJob"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 14> kTable{{
     {ErrorCode::AccessDenied, "org.freedesktop.DBus.Error.AccessDenied"},
     {ErrorCode::InteractiveAuthorizationRequired, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"},
     {ErrorCode::LimitsExceeded, "org.freedesktop.DBus.Error.LimitsExceeded"},
+    {ErrorCode::NotSupported, "org.freedesktop.DBus.Error.NotSupported"},
 }};
 
 }  // namespace

@@ -53,7 +53,7 @@ private:
 
     void Cancel(sdbus::Result<>&& result) override;
     uint32_t Id() override { return current_.id; }
-    std::string Operation() override { return std::string(core::toString(current_.operation)); }
+    std::string Operation() override { return current_.operation; }
     std::string Machine() override { return current_.machine; }
     std::string State() override { return std::string(core::toString(current_.state)); }
     double Progress() override { return current_.progress; }

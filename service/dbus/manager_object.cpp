@@ -60,7 +60,7 @@ void ManagerObject::CreateMachine(PathPair&& result, std::string name, std::stri
         return reply->fail(caller.error());
     // Validated before anything is logged: what is written about a request
     // the gate refuses is bounded there.
-    auto parsed = specFromVariants(spec, "spec");
+    auto parsed = specFromVariants(spec, "spec", [this](std::string_view k) { return engine_.isSpecKey(k); });
     auto prepared = parsed ? engine_.prepareCreate(name, backend, *parsed, flags)
                            : core::Result<core::Request>(std::unexpected(parsed.error()));
     log::debug({.uid = caller->uid, .machine = shown(name)}, "CreateMachine backend={} flags={} keys=[{}] from {}",
@@ -81,7 +81,8 @@ void ManagerObject::CloneMachine(PathPair&& result, std::string source, std::str
     auto caller = currentCaller(getObject());
     if (!caller)
         return reply->fail(caller.error());
-    auto parsed = specFromVariants(overrides, "overrides");
+    auto parsed =
+        specFromVariants(overrides, "overrides", [this](std::string_view k) { return engine_.isSpecKey(k); });
     auto prepared = parsed ? engine_.prepareClone(source, new_name, *parsed, flags)
                            : core::Result<core::Request>(std::unexpected(parsed.error()));
     log::debug({.uid = caller->uid, .machine = shown(new_name)}, "CloneMachine source={} flags={} keys=[{}] from {}",
@@ -96,7 +97,7 @@ void ManagerObject::CloneMachine(PathPair&& result, std::string source, std::str
                        });
 }
 
-void ManagerObject::simpleChange(OnePath&& result, const char* method, core::Operation op, const std::string& name,
+void ManagerObject::simpleChange(OnePath&& result, const char* method, std::string_view op, const std::string& name,
                                  uint64_t flags)
 {
     auto reply = makeReply(std::move(result), method);
@@ -107,7 +108,7 @@ void ManagerObject::simpleChange(OnePath&& result, const char* method, core::Ope
     log::debug({.uid = caller->uid, .machine = shown(name)}, "{} flags={} from {}", method, flags, caller->sender);
     auto m = engine_.machine(name);
     gate_.submitChange(*caller, std::move(prepared),
-                       {std::string(core::toString(op)), name, m ? m->backend : std::string()},
+                       {std::string(op), name, m ? m->backend : std::string()},
                        [reply](core::Result<core::Submitted> s) {
                            if (!s)
                                return reply->fail(s.error());
@@ -117,22 +118,22 @@ void ManagerObject::simpleChange(OnePath&& result, const char* method, core::Ope
 
 void ManagerObject::DestroyMachine(OnePath&& result, std::string name, uint64_t flags)
 {
-    simpleChange(std::move(result), "DestroyMachine", core::Operation::Destroy, name, flags);
+    simpleChange(std::move(result), "DestroyMachine", "destroy", name, flags);
 }
 
 void ManagerObject::StartMachine(OnePath&& result, std::string name, uint64_t flags)
 {
-    simpleChange(std::move(result), "StartMachine", core::Operation::Start, name, flags);
+    simpleChange(std::move(result), "StartMachine", "start", name, flags);
 }
 
 void ManagerObject::StopMachine(OnePath&& result, std::string name, uint64_t flags)
 {
-    simpleChange(std::move(result), "StopMachine", core::Operation::Stop, name, flags);
+    simpleChange(std::move(result), "StopMachine", "stop", name, flags);
 }
 
 void ManagerObject::MakeTemplate(OnePath&& result, std::string name, uint64_t flags)
 {
-    simpleChange(std::move(result), "MakeTemplate", core::Operation::Template, name, flags);
+    simpleChange(std::move(result), "MakeTemplate", "template", name, flags);
 }
 
 void ManagerObject::GetMachine(OnePath&& result, std::string name)
@@ -190,7 +191,7 @@ void ManagerObject::ListJobs(
         // from before a restart (job history survives it). A finished job's
         // object leaves the bus 30 s after it ended; its row stays here.
         for (const auto& j : engine_.jobs()) {
-            out.emplace_back(j.id, std::string(core::toString(j.operation)), j.machine,
+            out.emplace_back(j.id, j.operation, j.machine,
                              std::string(core::toString(j.state)), j.progress,
                              sdbus::ObjectPath(core::jobObjectPath(j.id)));
         }

@@ -41,7 +41,7 @@ private:
                     std::string backend) override;
     void CancelJob(sdbus::Result<>&& result, uint32_t id) override;
 
-    void simpleChange(OnePath&& result, const char* method, core::Operation op, const std::string& name,
+    void simpleChange(OnePath&& result, const char* method, std::string_view op, const std::string& name,
                       uint64_t flags);
 
     core::Engine& engine_;

@@ -41,6 +41,7 @@ std::map<std::string, std::string> polkitDetails(const AuthRequest& request)
     for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"source", request.source},
                                      {"template", request.templateName},
                                      {"node", request.node},
+                                     {"vmid", request.vmid},
                                      {"bridge", request.bridge},
                                      {"host_ports", request.hostPorts}})
         if (!value.empty())
@@ -54,12 +55,13 @@ AuthRequest authRequestFor(const core::Request& req)
     for (uint16_t p : req.hostPorts)
         ports += (ports.empty() ? "" : ",") + std::to_string(p);
     return AuthRequest{.action = std::string(req.actionVerb()),
-                       .verb = std::string(core::toString(req.operation)),
+                       .verb = std::string(req.operationName()),
                        .machine = req.machine,
                        .backend = req.backend,
                        .source = req.source,
                        .templateName = req.templateName,
                        .node = req.node,
+                       .vmid = req.vmid ? std::to_string(req.vmid) : std::string(),
                        .bridge = req.bridge,
                        .hostPorts = std::move(ports)};
 }

@@ -100,7 +100,7 @@ void RequestGate::submitChange(const CallerInfo& caller, core::Result<core::Requ
         return;
     }
     const core::Request& req = *prepared;
-    Subject known{std::string(core::toString(req.operation)), req.machine, req.backend};
+    Subject known{std::string(req.operationName()), req.machine, req.backend};
     AuthRequest auth = authRequestFor(req);
     // Request is copied into the callback: the spec may hold a password,
     // which lives only as a core::Secret and never reaches a log line here.

@@ -54,11 +54,12 @@ core::Result<SpecValue::Variant> convert(const std::string& key, const sdbus::Va
 }  // namespace
 
 core::Result<core::SpecMap> specFromVariants(const std::map<std::string, sdbus::Variant>& raw,
-                                             std::string_view argument)
+                                             std::string_view argument,
+                                             const std::function<bool(std::string_view)>& isKey)
 {
     core::SpecMap out;
     for (const auto& [key, v] : raw) {
-        if (!core::isSpecKey(key))
+        if (!isKey(key))
             return core::fail(ErrorCode::InvalidArgs, fmt::format("unknown {} key '{}'", argument, key));
         if (v.isEmpty())
             return core::fail(ErrorCode::InvalidArgs, fmt::format("{} key '{}': empty variant", argument, key));

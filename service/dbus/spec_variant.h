@@ -3,6 +3,7 @@
 // other one is InvalidArgs naming the key and the signature received.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -10,12 +11,17 @@
 #include <sdbus-c++/Types.h>
 
 #include "core/error.h"
+#include "core/spec.h"
 #include "core/spec_value.h"
 
 namespace zenith::dbus {
 
-// `argument` names the method argument in messages ("spec", "overrides").
+// `argument` names the method argument in messages ("spec", "overrides");
+// `isKey` says which keys exist at all (the common ones and those of the
+// configured backends), so an unknown key is named as unknown before its
+// value's type is looked at.
 core::Result<core::SpecMap> specFromVariants(const std::map<std::string, sdbus::Variant>& raw,
-                                             std::string_view argument);
+                                             std::string_view argument,
+                                             const std::function<bool(std::string_view)>& isKey = core::isSpecKey);
 
 }  // namespace zenith::dbus

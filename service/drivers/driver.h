@@ -15,7 +15,10 @@
 
 #include "core/error.h"
 #include "core/machine.h"
+#include "core/request.h"
+#include "core/resource_lock.h"
 #include "core/spec.h"
+#include "drivers/capabilities.h"
 
 namespace zenith::drivers {
 
@@ -31,13 +34,12 @@ public:
     // From here on Cancel() is refused (NotCancelable): the point of no return
     // (e.g. destroy has started deleting).
     virtual void setCancelable(bool cancelable) = 0;
-};
-
-struct ImageInfo {
-    std::string id;        // e.g. "debian-bookworm-amd64"
-    std::string kind;      // base | template | iso | vztmpl
-    std::string location;  // path or storage volid
-    uint64_t size = 0;     // bytes
+    // Records a fact as soon as the driver learns it (the vmid it claimed, the
+    // node, the task id), persisted with the machine before this returns, so
+    // that after a daemon crash rollbackPartial() gets it in
+    // MachineRecord::checkpoints. Keys: [a-z0-9_], at most 32 bytes; values
+    // at most 256 bytes; at most 16 keys (more is dropped and logged).
+    virtual void checkpoint(std::string_view key, std::string_view value) = 0;
 };
 
 // Facts a driver learned while creating a machine, copied into the record.
@@ -57,6 +59,10 @@ public:
     virtual std::string_view id() const = 0;    // "nspawn"
     virtual std::string_view kind() const = 0;  // "container" | "vm"
 
+    // The spec keys this backend understands beyond the common ones (node,
+    // vmid, iso, ...): any other key is InvalidArgs for it.
+    virtual core::SpecKeyRules specKeys() const { return {}; }
+
     // Backend-specific checks that need no I/O beyond config (known distro,
     // release, arch, keys this backend does not support...). InvalidArgs
     // naming the key, or NoSuchImage.
@@ -65,6 +71,11 @@ public:
     // The bridge a machine made from `spec` joins (a default applied), "" for
     // none: a polkit detail, so a rule can say who may join which bridge.
     virtual std::string bridgeFor(const core::MachineSpec& spec) const { return spec.bridge.value_or(""); }
+
+    // Locks a request of this backend holds beyond its machine, an explicit
+    // address and host ports (core/ops adds those): a vmid, a source whose
+    // clones the backend must run one at a time.
+    virtual std::vector<core::ResourceLock> locksFor(const core::Request&) const { return {}; }
 
     // Human description of what create would do (DRY_RUN's Message).
     virtual std::string plan(const std::string& name, const core::MachineSpec& spec) const = 0;
@@ -86,7 +97,9 @@ public:
     // Rolls back the remains of a machine whose create died with the daemon.
     virtual void rollbackPartial(const core::MachineRecord& m) = 0;
 
-    virtual core::Result<std::vector<ImageInfo>> images() = 0;
+    // Optional capabilities (drivers/capabilities.h); nullptr: not on this
+    // backend.
+    virtual ImageCatalog* imageCatalog() { return nullptr; }
 
     // Called (from any thread) when a machine changes state on its own,
     // e.g. its container exited. Set once by the engine before any job runs.

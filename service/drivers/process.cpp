@@ -171,6 +171,7 @@ std::string resolveExecutable(const std::string& name)
         fail();
     ::execve(path, argv, envp);
     fail();
+    ::_exit(127);  // fail() does not return; this tells the compiler so
 }
 
 }  // namespace

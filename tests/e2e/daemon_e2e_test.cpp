@@ -170,12 +170,18 @@ public:
         ::umask(old);
         ASSERT_EQ(rc, 0);
         posix_spawn_file_actions_destroy(&fa);
-        // Ready once the name answers (a bound for a daemon that never
-        // comes up, not a speed goal: start-up probes every machine).
+        // Ready once the name answers and the start-up `recover` job (which
+        // checks every machine in the background) has finished: a bound for
+        // a daemon that never comes up, not a speed goal.
         for (int i = 0; i < 1200; ++i) {
             auto c = zc::Client::connect();
-            if (c && c->machines())
-                return;
+            if (c && c->machines()) {
+                auto jobs = c->jobs();
+                if (jobs && std::none_of(jobs->begin(), jobs->end(), [](const auto& j) {
+                        return j.operation == "recover" && (j.state == "running" || j.state == "queued");
+                    }))
+                    return;
+            }
             std::this_thread::sleep_for(50ms);
         }
         FAIL() << "daemon did not come up; log:\n" << readFile(logFile());

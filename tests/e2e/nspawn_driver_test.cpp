@@ -326,7 +326,7 @@ TEST_F(NspawnE2E, A_CancelDuringDebootstrapLeavesNothing)
     EXPECT_GT(ctx.countOf("base-image"), 5u);  // debootstrap's progress arrived before the cancel
     EXPECT_EQ(env_->remainsOf("e2e-cancel"), std::vector<std::string>{});
     EXPECT_EQ(env_->tempDirs(), std::vector<std::string>{});
-    auto images = env_->driver->images();
+    auto images = env_->driver->imageCatalog()->images();
     ASSERT_TRUE(images);
     EXPECT_TRUE(images->empty());
 }
@@ -381,7 +381,7 @@ TEST_F(NspawnE2E, B_CreateBuildsTheImageAndBootsTheMachine)
     expectLimits("e2e-web", 50, 512ull << 20);
     expectBoundedConsole("e2e-web");
 
-    auto images = env_->driver->images();
+    auto images = env_->driver->imageCatalog()->images();
     ASSERT_TRUE(images);
     ASSERT_EQ(images->size(), 1u);
     EXPECT_EQ((*images)[0].id, "debian-bookworm-amd64");

@@ -81,6 +81,12 @@ std::vector<std::string> FakeDriver::rolledBack() const
     return rolledBack_;
 }
 
+std::vector<core::MachineRecord> FakeDriver::rolledBackRecords() const
+{
+    std::lock_guard lock(mu_);
+    return rolledBackRecords_;
+}
+
 bool FakeDriver::exists(const std::string& name) const
 {
     std::lock_guard lock(disk_->mu);
@@ -172,6 +178,11 @@ core::Result<void> FakeDriver::validate(const core::MachineSpec& spec) const
     return {};
 }
 
+std::vector<core::ResourceLock> FakeDriver::locksFor(const core::Request& request) const
+{
+    return extraLocks ? extraLocks(request) : std::vector<core::ResourceLock>{};
+}
+
 std::string FakeDriver::plan(const std::string& name, const core::MachineSpec& spec) const
 {
     return "would create " + name + " from debian " + spec.release.value_or("bookworm") +
@@ -197,6 +208,8 @@ core::Result<drivers::MachineFacts> FakeDriver::make(const std::string& name, co
     }
     for (const auto& p : createProgress)
         ctx.progress(p.fraction, p.step, p.message);
+    for (const auto& [key, value] : createCheckpoints)
+        ctx.checkpoint(key, value);
     auto held = holdPoint(op, ctx, true);
     std::lock_guard lock(disk_->mu);
     if (!held) {
@@ -294,6 +307,15 @@ core::Result<void> FakeDriver::makeTemplate(const core::MachineRecord& m, driver
 
 MachineState FakeDriver::probe(const core::MachineRecord& m)
 {
+    {
+        // A probe held is a slow one (a remote guest's status over the
+        // network): it waits until released.
+        std::unique_lock lock(mu_);
+        ++calls_[FakeOp::Probe];
+        ++reached_[FakeOp::Probe];
+        cv_.notify_all();
+        cv_.wait(lock, [&] { return !held_.contains(FakeOp::Probe); });
+    }
     std::lock_guard lock(disk_->mu);
     if (!disk_->made.contains(m.name))
         return MachineState::Failed;
@@ -307,6 +329,7 @@ void FakeDriver::rollbackPartial(const core::MachineRecord& m)
     {
         std::lock_guard lock(mu_);
         rolledBack_.push_back(m.name);
+        rolledBackRecords_.push_back(m);
     }
     onDisk([&](FakeDisk& d) {
         d.running.erase(m.name);

@@ -32,7 +32,7 @@
 
 namespace zenith::testsupport {
 
-enum class FakeOp { Create, Clone, Start, Stop, Destroy, Template };
+enum class FakeOp { Create, Clone, Start, Stop, Destroy, Template, Probe };
 
 struct ProgressReport {
     double fraction;
@@ -46,7 +46,7 @@ struct FakeDisk {
     std::set<std::string> made, running, templates;
 };
 
-class FakeDriver final : public drivers::Driver {
+class FakeDriver final : public drivers::Driver, public drivers::ImageCatalog {
 public:
     explicit FakeDriver(std::shared_ptr<FakeDisk> disk = std::make_shared<FakeDisk>());
 
@@ -73,8 +73,14 @@ public:
                                                {0.9, "clone", "tree copied"},
                                                {0.94, "configure", "configured"}};
     std::vector<std::string> addresses;      // the facts create/clone report
+    // Checkpointed by create and clone before their hold point, in order.
+    std::vector<std::pair<std::string, std::string>> createCheckpoints;
     std::vector<drivers::ImageInfo> imageList;
+    bool withoutImages = false;  // a backend without an image list
     std::set<std::string> knownReleases{"bookworm", "bullseye", "trixie"};
+    // What locksFor() claims beyond the engine's own (a Proxmox driver's
+    // vmid, a source its server lets clone one at a time).
+    std::function<std::vector<core::ResourceLock>(const core::Request&)> extraLocks;
 
     // ---- observing ----
 
@@ -85,6 +91,8 @@ public:
     // How often `op` was called at all.
     int calls(FakeOp op) const;
     std::vector<std::string> rolledBack() const;
+    // The records rollbackPartial() was handed (with their checkpoints).
+    std::vector<core::MachineRecord> rolledBackRecords() const;
     bool exists(const std::string& name) const;
     bool isRunning(const std::string& name) const;
     // The spec the last create or clone was handed: it lives in the engine's
@@ -100,6 +108,7 @@ public:
     std::string_view id() const override { return "nspawn"; }
     std::string_view kind() const override { return "container"; }
     core::Result<void> validate(const core::MachineSpec& spec) const override;
+    std::vector<core::ResourceLock> locksFor(const core::Request& request) const override;
     std::string plan(const std::string& name, const core::MachineSpec& spec) const override;
     core::Result<drivers::MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
                                                drivers::JobContext& ctx) override;
@@ -112,6 +121,7 @@ public:
     core::Result<void> makeTemplate(const core::MachineRecord& m, drivers::JobContext& ctx) override;
     core::MachineState probe(const core::MachineRecord& m) override;
     void rollbackPartial(const core::MachineRecord& m) override;
+    drivers::ImageCatalog* imageCatalog() override { return withoutImages ? nullptr : this; }
     core::Result<std::vector<drivers::ImageInfo>> images() override;
     void setStateListener(StateListener listener) override;
 
@@ -137,6 +147,7 @@ private:
     std::set<FakeOp> stuck_;
     std::map<FakeOp, int> reached_, calls_;
     std::vector<std::string> rolledBack_;
+    std::vector<core::MachineRecord> rolledBackRecords_;
     const core::MachineSpec* lastSpec_ = nullptr;
     bool lastSpecHadPassword_ = false;
     StateListener listener_;

@@ -81,4 +81,16 @@ bool RecordingJobContext::cancelable() const
     return cancelable_;
 }
 
+void RecordingJobContext::checkpoint(std::string_view key, std::string_view value)
+{
+    std::lock_guard lock(mutex_);
+    checkpoints_[std::string(key)] = std::string(value);
+}
+
+std::map<std::string, std::string> RecordingJobContext::checkpoints() const
+{
+    std::lock_guard lock(mutex_);
+    return checkpoints_;
+}
+
 }  // namespace zenith::testsupport

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <stop_token>
 #include <string>
@@ -37,6 +38,7 @@ public:
     bool cancelRequested() const override { return stop_.stop_requested(); }
     std::stop_token stopToken() const override { return stop_.get_token(); }
     void setCancelable(bool cancelable) override;
+    void checkpoint(std::string_view key, std::string_view value) override;
 
     std::vector<Event> events() const;
     // The steps in report order, repeats of the step before collapsed.
@@ -44,12 +46,15 @@ public:
     bool monotonic() const;
     size_t countOf(const std::string& step) const;
     bool cancelable() const;
+    // What the driver checkpointed, latest value per key.
+    std::map<std::string, std::string> checkpoints() const;
 
 private:
     mutable std::mutex mutex_;
     std::vector<Event> events_;
     std::stop_source stop_;
     bool cancelable_ = true;
+    std::map<std::string, std::string> checkpoints_;
     std::atomic<int> refused_{0};
 };
 

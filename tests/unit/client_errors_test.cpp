@@ -29,6 +29,7 @@ constexpr NameCase kContract[] = {
     {"org.freedesktop.DBus.Error.AccessDenied", ErrorKind::AccessDenied},
     {"org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", ErrorKind::InteractiveAuthorizationRequired},
     {"org.freedesktop.DBus.Error.LimitsExceeded", ErrorKind::LimitsExceeded},
+    {"org.freedesktop.DBus.Error.NotSupported", ErrorKind::NotSupported},
 };
 
 TEST(ClientErrors, EveryContractNameMapsToItsKindAndBack)

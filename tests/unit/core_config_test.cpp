@@ -218,7 +218,7 @@ TEST(CoreConfig, EveryErrorNamesFileLineSectionAndKey)
         {"MaxJobs=4\n", "test.conf:1: MaxJobs=...: assignment outside any section"},
         {"[Daemon]\nMaxJobs\n", "test.conf:2: [Daemon] 'MaxJobs': not a Key=Value line"},
         {"[Daemon]\n=4\n", "test.conf:2: [Daemon] '4': empty key"},
-        {"[Daemon]\nMaxjobs=4\n", "test.conf:2: [Daemon] Maxjobs=4: unknown key (known in this section: MaxJobs, AuditMaxEntries, AuditMaxAge, "
+        {"[Daemon]\nMaxjobs=4\n", "test.conf:2: [Daemon] Maxjobs=4: unknown key (known in this section: MaxJobs, MaxQueuedJobs, AuditMaxEntries, AuditMaxAge, "
          "JobHistoryMaxEntries, JobHistoryMaxAge, StopTimeout)"},
         {"[Daemon]\nMaxJobs=0\n", "test.conf:2: [Daemon] MaxJobs=0: expected a whole number 1-1024"},
         {"[Daemon]\nMaxJobs=1025\n", "test.conf:2: [Daemon] MaxJobs=1025: expected"},

@@ -5,6 +5,7 @@
 
 #include "core/job.h"
 #include "core/machine.h"
+#include "core/ops/operation.h"
 
 using namespace zenith::core;
 
@@ -26,7 +27,7 @@ TEST(CoreEnums, MachineStatesUseTheContractNames)
     EXPECT_FALSE(machineStateFromString("paused"));
 }
 
-TEST(CoreEnums, JobStatesAndOperationsUseTheContractNames)
+TEST(CoreEnums, JobStatesUseTheContractNames)
 {
     const std::vector<std::pair<JobState, std::string>> states{{JobState::Queued, "queued"},
                                                                {JobState::Running, "running"},
@@ -39,14 +40,32 @@ TEST(CoreEnums, JobStatesAndOperationsUseTheContractNames)
     }
     EXPECT_FALSE(jobStateFromString("canceled"));
 
-    const std::vector<std::pair<Operation, std::string>> ops{
-        {Operation::Create, "create"}, {Operation::Clone, "clone"}, {Operation::Destroy, "destroy"},
-        {Operation::Start, "start"},   {Operation::Stop, "stop"},   {Operation::Template, "template"}};
-    for (const auto& [op, name] : ops) {
-        EXPECT_EQ(toString(op), name);
-        EXPECT_EQ(operationFromString(name), op);
+}
+
+// The operations table: the contract's Job.Operation names, each with its
+// polkit action and what it does to the set of machines.
+TEST(CoreEnums, OperationsTableHasTheContractNamesAndActions)
+{
+    struct Want {
+        std::string name, action;
+        OperationEffect effect;
+    };
+    const std::vector<Want> want{{"create", "create", OperationEffect::Makes},
+                                 {"clone", "clone", OperationEffect::Makes},
+                                 {"destroy", "destroy", OperationEffect::Removes},
+                                 {"start", "power", OperationEffect::Changes},
+                                 {"stop", "power", OperationEffect::Changes},
+                                 {"template", "template", OperationEffect::Changes}};
+    for (const auto& w : want) {
+        const Operation* op = findOperation(w.name);
+        ASSERT_NE(op, nullptr) << w.name;
+        EXPECT_EQ(op->name(), w.name);
+        EXPECT_EQ(op->action(), w.action) << w.name;
+        EXPECT_EQ(op->effect(), w.effect) << w.name;
     }
-    EXPECT_FALSE(operationFromString("power"));
+    EXPECT_EQ(findOperation("power"), nullptr);
+    EXPECT_EQ(findOperation("Create"), nullptr);
+    EXPECT_EQ(findOperation(""), nullptr);
 }
 
 TEST(CoreEnums, JobResultIsTheFinalState)

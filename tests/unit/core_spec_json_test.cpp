@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/spec.h"
+#include "drivers/proxmox/spec_keys.h"
 
 using namespace zenith::core;
 using ::testing::HasSubstr;
@@ -37,13 +38,13 @@ MachineSpec fullSpec()
     s.tunnel = std::map<std::string, std::string>{{"remote", "192.0.2.1"}, {"address", "2001:db8::2/64"}};
     s.wireguardConfig = Secret("[Interface]\nPrivateKey = WG-SECRET-KEY\n");
     s.ports = std::vector<PortForward>{{"tcp", 2222, 22}, {"udp", 65535, 1}};
-    s.node = "pve1";
-    s.vmid = 101;
-    s.storage = "local-lvm";
-    s.iso = "local:iso/d.iso";
-    s.osType = "l26";
-    s.bios = "ovmf";
-    s.virtioIso = "local:iso/v.iso";
+    s.backend.values = {{"node", SpecValue{std::string("pve1"), "s"}},
+                        {"vmid", SpecValue{uint32_t{101}, "u"}},
+                        {"storage", SpecValue{std::string("local-lvm"), "s"}},
+                        {"iso", SpecValue{std::string("local:iso/d.iso"), "s"}},
+                        {"os_type", SpecValue{std::string("l26"), "s"}},
+                        {"bios", SpecValue{std::string("ovmf"), "s"}},
+                        {"virtio_iso", SpecValue{std::string("local:iso/v.iso"), "s"}}};
     return s;
 }
 
@@ -76,7 +77,7 @@ TEST(CoreSpecJson, UsesTheContractKeyNames)
 TEST(CoreSpecJson, RoundTripsEverythingButCredentials)
 {
     MachineSpec in = fullSpec();
-    auto out = specFromJson(specToJson(in));
+    auto out = specFromJson(specToJson(in), zenith::drivers::proxmox::qemuSpecKeys());
     ASSERT_TRUE(out) << out.error().message;
     EXPECT_FALSE(out->password);
     EXPECT_FALSE(out->passwordHash);
@@ -100,13 +101,15 @@ TEST(CoreSpecJson, RoundTripsEverythingButCredentials)
     EXPECT_EQ(out->ipv6, in.ipv6);
     EXPECT_EQ(out->tunnel, in.tunnel);
     EXPECT_EQ(out->ports, in.ports);
-    EXPECT_EQ(out->node, in.node);
-    EXPECT_EQ(out->vmid, in.vmid);
-    EXPECT_EQ(out->storage, in.storage);
-    EXPECT_EQ(out->iso, in.iso);
-    EXPECT_EQ(out->osType, in.osType);
-    EXPECT_EQ(out->bios, in.bios);
-    EXPECT_EQ(out->virtioIso, in.virtioIso);
+    EXPECT_EQ(out->backend.values.size(), in.backend.values.size());
+    for (const auto& [key, value] : in.backend.values) {
+        ASSERT_TRUE(out->backend.has(key)) << key;
+        EXPECT_EQ(out->backend.values.at(key).value, value.value) << key;
+    }
+    // Without the backend's rules a stored backend key is unknown.
+    auto bare = specFromJson(specToJson(in));
+    ASSERT_FALSE(bare);
+    EXPECT_THAT(bare.error().message, HasSubstr("unknown spec key"));
     // And the rendering is stable.
     EXPECT_EQ(specToJson(*out), specToJson(in));
 }
@@ -150,7 +153,7 @@ TEST(CoreSpecJson, RejectsBadStoredSpecs)
     };
     for (const auto& [json, fragment] : bad) {
         SCOPED_TRACE(json);
-        auto r = specFromJson(json);
+        auto r = specFromJson(json, zenith::drivers::proxmox::qemuSpecKeys());
         ASSERT_FALSE(r);
         EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
         EXPECT_THAT(r.error().message, HasSubstr(fragment));
@@ -164,6 +167,7 @@ TEST(CoreSpecMerge, OverrideWinsPerKeyAndTheRestIsKept)
     over.cpuQuota = 50;
     over.ipv4 = "auto";
     over.dns = std::vector<std::string>{"9.9.9.9"};
+    over.backend.values["os_type"] = SpecValue{std::string("win11"), "s"};
     MachineSpec m = mergeSpec(base, over);
     EXPECT_EQ(m.cpuQuota, 50u);
     EXPECT_EQ(m.ipv4, "auto");
@@ -171,7 +175,9 @@ TEST(CoreSpecMerge, OverrideWinsPerKeyAndTheRestIsKept)
     EXPECT_EQ(m.memoryMax, base.memoryMax);
     EXPECT_EQ(m.distro, base.distro);
     EXPECT_EQ(m.ports, base.ports);
-    EXPECT_EQ(m.vmid, base.vmid);
+    EXPECT_EQ(m.backend.number("vmid"), base.backend.number("vmid"));
+    EXPECT_EQ(m.backend.text("os_type"), "win11");
+    EXPECT_EQ(m.backend.text("node"), "pve1");
     ASSERT_TRUE(m.password);
     EXPECT_EQ(m.password->reveal(), "pw-SECRET-1");
     ASSERT_TRUE(m.wireguardConfig);
@@ -185,7 +191,7 @@ TEST(CoreSpecMerge, EveryKeyCanBeOverridden)
     MachineSpec m = mergeSpec(base, over);
     EXPECT_EQ(specToJson(m), specToJson(over));
     EXPECT_TRUE(m.wireguardConfig);
-    EXPECT_EQ(mergeSpec(over, MachineSpec{}).vmid, over.vmid);
+    EXPECT_EQ(mergeSpec(over, MachineSpec{}).backend.number("vmid"), over.backend.number("vmid"));
 }
 
 TEST(CoreSpecMerge, ANewCredentialReplacesTheOldKind)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/spec.h"
+#include "drivers/proxmox/spec_keys.h"
 
 using namespace zenith::core;
 using ::testing::HasSubstr;
@@ -35,9 +36,30 @@ SpecValue AS(std::vector<std::string> v) { return {std::move(v), "as"}; }
 SpecValue P(std::vector<PortForward> v) { return {std::move(v), "a(sqq)"}; }
 SpecValue M(std::map<std::string, std::string> v) { return {std::move(v), "a{sv}"}; }
 
+// The contract's keys are the common ones and those the Proxmox backends
+// register (node, vmid, iso, ...): parsed here as a Proxmox driver has them.
+const std::vector<SpecKeyRule>& proxmoxKeys()
+{
+    static const std::vector<SpecKeyRule> rules = [] {
+        std::vector<SpecKeyRule> all;
+        std::set<std::string_view> seen;
+        for (auto set : {zenith::drivers::proxmox::qemuSpecKeys(), zenith::drivers::proxmox::lxcSpecKeys()})
+            for (const auto& r : set)
+                if (seen.insert(r.key).second)
+                    all.push_back(r);
+        return all;
+    }();
+    return rules;
+}
+
+Result<MachineSpec> parseAll(const SpecMap& raw, const Limits& limits = {})
+{
+    return parseSpec(raw, limits, proxmoxKeys(), "proxmox");
+}
+
 Result<MachineSpec> one(const std::string& key, SpecValue v, const Limits& limits = {})
 {
-    return parseSpec(SpecMap{{key, std::move(v)}}, limits);
+    return parseAll(SpecMap{{key, std::move(v)}}, limits);
 }
 
 // Asserts an InvalidArgs whose message contains every fragment.
@@ -108,6 +130,12 @@ TEST(CoreSpec, SpecKeysListsTheContractKeysOnce)
     }
     for (const auto& c : allKeys())
         covered.emplace(c.key);
+    // The rest of the contract's keys are the Proxmox backends' own.
+    for (const auto& r : proxmoxKeys())
+        if (covered.contains(std::string(r.key))) {
+            EXPECT_FALSE(isSpecKey(r.key)) << r.key << " is both common and a backend key";
+            listed.emplace(r.key);
+        }
     EXPECT_EQ(listed, covered);
 }
 
@@ -149,7 +177,7 @@ TEST(CoreSpec, UnknownKeyIsRejected)
 
 TEST(CoreSpec, EmptySpecIsValidAndEmpty)
 {
-    auto r = parseSpec({}, Limits{});
+    auto r = parseAll({}, Limits{});
     ASSERT_TRUE(r);
     EXPECT_FALSE(r->distro);
     EXPECT_FALSE(r->cpuQuota);
@@ -185,7 +213,7 @@ TEST(CoreSpec, ValuesLandInTheirFields)
                 {"bios", S("seabios")},
                 {"virtio_iso", S("local:iso/v.iso")},
                 {"password", S("hunter2 hunter2")}};
-    auto r = parseSpec(raw, Limits{});
+    auto r = parseAll(raw, Limits{});
     ASSERT_TRUE(r) << r.error().message;
     const MachineSpec& s = *r;
     EXPECT_EQ(s.distro, "debian");
@@ -208,13 +236,14 @@ TEST(CoreSpec, ValuesLandInTheirFields)
     ASSERT_TRUE(s.tunnel);
     EXPECT_EQ(s.tunnel->at("local"), "198.51.100.7");
     EXPECT_EQ(s.ports, (std::vector<PortForward>{{"tcp", 2222, 22}, {"udp", 5353, 53}}));
-    EXPECT_EQ(s.node, "pve2");
-    EXPECT_EQ(s.vmid, 4242u);
-    EXPECT_EQ(s.storage, "local-lvm");
-    EXPECT_EQ(s.iso, "local:iso/a.iso");
-    EXPECT_EQ(s.osType, "win11");
-    EXPECT_EQ(s.bios, "seabios");
-    EXPECT_EQ(s.virtioIso, "local:iso/v.iso");
+    EXPECT_EQ(s.backend.text("node"), "pve2");
+    EXPECT_EQ(s.backend.number("vmid"), 4242u);
+    EXPECT_EQ(s.backend.text("storage"), "local-lvm");
+    EXPECT_EQ(s.backend.text("iso"), "local:iso/a.iso");
+    EXPECT_EQ(s.backend.text("os_type"), "win11");
+    EXPECT_EQ(s.backend.text("bios"), "seabios");
+    EXPECT_EQ(s.backend.text("virtio_iso"), "local:iso/v.iso");
+    EXPECT_EQ(s.backend.values.size(), 7u);
     ASSERT_TRUE(s.password);
     EXPECT_EQ(s.password->reveal(), "hunter2 hunter2");
     EXPECT_FALSE(s.passwordHash);
@@ -305,7 +334,7 @@ TEST(CoreSpec, PortsRangeProtoAndDuplicates)
 
 TEST(CoreSpec, TokenKeysRefusePathsAndOddCharacters)
 {
-    for (std::string key : {"distro", "release", "arch", "node", "storage", "os_type"}) {
+    for (std::string key : {"distro", "release", "arch", "node", "storage"}) {
         SCOPED_TRACE(key);
         EXPECT_TRUE(one(key, S("debian-12.1_x+y")));
         EXPECT_TRUE(one(key, S(std::string(64, 'a'))));
@@ -436,7 +465,7 @@ TEST(CoreSpec, PasswordHashIsACryptStringAndNeverEchoed)
 
 TEST(CoreSpec, PasswordAndHashAreMutuallyExclusive)
 {
-    auto r = parseSpec({{"password", S("pw-SECRET")}, {"password_hash", S("$y$j9T$salt$hash")}}, Limits{});
+    auto r = parseAll({{"password", S("pw-SECRET")}, {"password_hash", S("$y$j9T$salt$hash")}}, Limits{});
     expectInvalid(r, {"'password'", "'password_hash'", "mutually exclusive"});
     EXPECT_THAT(r.error().message, Not(HasSubstr("SECRET")));
 }
@@ -503,9 +532,22 @@ TEST(CoreSpec, ControlCharactersAreRefusedInEveryPlainString)
     }
 }
 
+// A backend key is a key only for the backend that registered it.
+TEST(CoreSpec, BackendKeysAreUnknownToABackendThatDidNotRegisterThem)
+{
+    auto r = parseSpec({{"iso", S("local:iso/a.iso")}}, Limits{}, {}, "nspawn");
+    expectInvalid(r, {"unknown spec key 'iso' for backend 'nspawn'"});
+    EXPECT_FALSE(isSpecKey("iso"));
+    auto withRules = parseAll({{"iso", S("local:iso/a.iso")}});
+    ASSERT_TRUE(withRules) << withRules.error().message;
+    // A backend key's type and check still apply.
+    expectInvalid(parseAll({{"vmid", U(42)}}), {"'vmid'", "100-999999999"});
+    expectInvalid(parseAll({{"iso", U(42)}}), {"spec key 'iso' must have type 's', got 'u'"});
+}
+
 TEST(CoreSpec, FirstErrorWinsAndNothingIsReturned)
 {
-    auto r = parseSpec({{"cpu_quota", U(1000)}, {"distro", S("debian")}, {"memory_max", T(1)}}, Limits{});
+    auto r = parseAll({{"cpu_quota", U(1000)}, {"distro", S("debian")}, {"memory_max", T(1)}}, Limits{});
     ASSERT_FALSE(r);
     EXPECT_THAT(r.error().message, HasSubstr("cpu_quota"));  // keys are checked in name order
 }

@@ -2,6 +2,7 @@
 // path is covered by tests/bus).
 #include <gtest/gtest.h>
 
+#include "core/ops/operation.h"
 #include "dbus/polkit_authorizer.h"
 
 using namespace zenith;
@@ -35,7 +36,7 @@ TEST(DbusPolkit, DetailsAddTemplateAndNodeWhenKnown)
 TEST(DbusPolkit, RequestsCarrySourceBridgeAndHostPorts)
 {
     core::Request req;
-    req.operation = core::Operation::Clone;
+    req.operation = core::findOperation("clone");
     req.machine = "web3";
     req.backend = "nspawn";
     req.source = "cust-alice-web";
@@ -49,6 +50,26 @@ TEST(DbusPolkit, RequestsCarrySourceBridgeAndHostPorts)
                                                      {"bridge", "br-cust"},
                                                      {"host_ports", "80,8080"}}));
     EXPECT_EQ(dbus::authRequestFor(req).action, "clone");
+}
+
+// A Proxmox request names its vmid, so a rule can allow a group only its own
+// vmid range.
+TEST(DbusPolkit, ProxmoxRequestsCarryNodeAndVmid)
+{
+    core::Request req;
+    req.operation = core::findOperation("stop");
+    req.machine = "migra-client-01";
+    req.backend = "proxmox-lxc";
+    req.node = "pve2";
+    req.vmid = 9101;
+    auto auth = dbus::authRequestFor(req);
+    EXPECT_EQ(auth.action, "power");
+    auto d = dbus::polkitDetails(auth);
+    EXPECT_EQ(d.at("verb"), "stop");
+    EXPECT_EQ(d.at("node"), "pve2");
+    EXPECT_EQ(d.at("vmid"), "9101");
+    req.vmid = 0;
+    EXPECT_FALSE(dbus::polkitDetails(dbus::authRequestFor(req)).contains("vmid"));
 }
 
 TEST(DbusPolkit, AuthorizedPasses)

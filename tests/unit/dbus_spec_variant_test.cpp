@@ -18,6 +18,12 @@ const T& as(const core::SpecMap& m, const std::string& key)
     return std::get<T>(m.at(key).value);
 }
 
+// As the engine answers with a Proxmox backend configured: its keys exist.
+bool withProxmoxKeys(std::string_view key)
+{
+    return core::isSpecKey(key) || key == "vmid" || key == "iso";
+}
+
 }  // namespace
 
 TEST(DbusSpecVariant, ScalarTypesKeepValueAndSignature)
@@ -30,7 +36,7 @@ TEST(DbusSpecVariant, ScalarTypesKeepValueAndSignature)
                   {"disk_max", sdbus::Variant(int64_t(-1) << 40)},
                   {"swap_max", sdbus::Variant(2.5)},
                   {"release", sdbus::Variant(std::string("bookworm"))}};
-    auto out = dbus::specFromVariants(in, "spec");
+    auto out = dbus::specFromVariants(in, "spec", withProxmoxKeys);
     ASSERT_TRUE(out) << out.error().message;
     EXPECT_EQ(out->size(), in.size());
     EXPECT_EQ(as<bool>(*out, "ssh"), true);
@@ -80,7 +86,7 @@ TEST(DbusSpecVariant, UnsupportedSignatureNamesKeyAndSignature)
 {
     VariantMap in{{"release", sdbus::Variant(std::string("bookworm"))},
                   {"iso", sdbus::Variant(std::vector<uint8_t>{1, 2, 3})}};
-    auto out = dbus::specFromVariants(in, "overrides");
+    auto out = dbus::specFromVariants(in, "overrides", withProxmoxKeys);
     ASSERT_FALSE(out);
     EXPECT_EQ(out.error().code, ErrorCode::InvalidArgs);
     EXPECT_NE(out.error().message.find("overrides"), std::string::npos) << out.error().message;
@@ -95,6 +101,10 @@ TEST(DbusSpecVariant, UnknownKeyIsNamedAsUnknownWhateverItsType)
     ASSERT_FALSE(out);
     EXPECT_EQ(out.error().code, ErrorCode::InvalidArgs);
     EXPECT_EQ(out.error().message, "unknown spec key 'blob'");
+    // A backend key is a key only where that backend is configured.
+    auto iso = dbus::specFromVariants({{"iso", sdbus::Variant(std::string("local:iso/a.iso"))}}, "spec");
+    ASSERT_FALSE(iso);
+    EXPECT_EQ(iso.error().message, "unknown spec key 'iso'");
 }
 
 TEST(DbusSpecVariant, DictOfStringsToStringsIsNotA_sv)

@@ -91,30 +91,37 @@ void EngineTest::TearDown()
     fs::remove_all(dir);
 }
 
-void EngineTest::openEngine(uint32_t maxJobs)
+void EngineTest::openEngine(uint32_t maxJobs, uint32_t maxQueuedJobs)
 {
     auto r = core::Registry::open((dir / "zenith.db").string());
     ASSERT_TRUE(r.has_value()) << r.error().message;
     registry = std::move(*r);
     auto d = std::make_unique<testsupport::FakeDriver>(disk);
     driver = d.get();
+    if (beforeRecovery)
+        beforeRecovery(*driver);
     std::vector<std::unique_ptr<drivers::Driver>> ds;
     ds.push_back(std::move(d));
     core::Config cfg;
     cfg.maxJobs = maxJobs;
+    cfg.maxQueuedJobs = maxQueuedJobs;
     engine = std::make_unique<core::Engine>(cfg, *registry, std::move(ds));
     engine->setObserver(&observer);
     auto recovered = engine->recover();
     ASSERT_TRUE(recovered.has_value()) << recovered.error().message;
+    // A bound for a hung recovery, not a speed goal.
+    if (waitForRecovery) {
+        ASSERT_TRUE(engine->waitRecovered(std::chrono::seconds(60)));
+    }
 }
 
-void EngineTest::restart(uint32_t maxJobs)
+void EngineTest::restart(uint32_t maxJobs, uint32_t maxQueuedJobs)
 {
     driver->releaseAll();
     engine.reset();
     driver = nullptr;
     registry.reset();
-    openEngine(maxJobs);
+    openEngine(maxJobs, maxQueuedJobs);
 }
 
 core::Submitted EngineTest::submitCreate(const std::string& name, uint64_t flags, uint32_t uid)
@@ -128,7 +135,7 @@ core::Submitted EngineTest::submitCreate(const std::string& name, uint64_t flags
     return s ? *s : core::Submitted{};
 }
 
-core::Submitted EngineTest::submitSimple(core::Operation op, const std::string& name, uint64_t flags)
+core::Submitted EngineTest::submitSimple(std::string_view op, const std::string& name, uint64_t flags)
 {
     auto req = engine->prepareSimple(op, name, flags);
     EXPECT_TRUE(req.has_value()) << req.error().message;

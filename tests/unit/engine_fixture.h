@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,13 +61,18 @@ protected:
     void SetUp() override;
     void TearDown() override;
 
+    // Scripts the next engine's driver before its start-up recovery runs,
+    // and whether openEngine() waits for that recovery (its `recover` job).
+    std::function<void(testsupport::FakeDriver&)> beforeRecovery;
+    bool waitForRecovery = true;
+
     // A fresh engine and registry on the same files and the same FakeDisk,
     // after the current ones are gone: a daemon restart.
-    void openEngine(uint32_t maxJobs = 4);
-    void restart(uint32_t maxJobs = 4);
+    void openEngine(uint32_t maxJobs = 4, uint32_t maxQueuedJobs = 64);
+    void restart(uint32_t maxJobs = 4, uint32_t maxQueuedJobs = 64);
 
     core::Submitted submitCreate(const std::string& name, uint64_t flags = 0, uint32_t uid = 1000);
-    core::Submitted submitSimple(core::Operation op, const std::string& name, uint64_t flags = 0);
+    core::Submitted submitSimple(std::string_view op, const std::string& name, uint64_t flags = 0);
     // A machine made by a finished create (stopped with NO_START).
     void makeMachine(const std::string& name, uint64_t flags = 0);
 };

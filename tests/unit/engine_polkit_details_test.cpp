@@ -20,7 +20,7 @@ TEST_F(EngineTest, CloneNamesItsSourceAndTemplateOnlyForATemplate)
     EXPECT_EQ(plain->templateName, "") << "a machine that is not a template is no `template`";
 
     makeMachine("golden", core::kFlagNoStart);
-    auto made = engine->submit(*engine->prepareSimple(core::Operation::Template, "golden", 0), 0);
+    auto made = engine->submit(*engine->prepareSimple("template", "golden", 0), 0);
     ASSERT_TRUE(made);
     ASSERT_EQ(observer.waitFinished(made->jobId).state, core::JobState::Done);
     auto fromTemplate = engine->prepareClone("golden", "copy2", {}, 0);

@@ -55,7 +55,7 @@ TEST_F(EngineTest, AStuckJobLetsCancelOtherJobsAndABoundedShutdownThrough)
     ASSERT_TRUE(engine->cancel(stuck.jobId));
     EXPECT_EQ(engine->job(stuck.jobId)->state, JobState::Running);
     // Other jobs run meanwhile.
-    EXPECT_EQ(observer.waitFinished(submitSimple(core::Operation::Start, "web2").jobId).state, JobState::Done);
+    EXPECT_EQ(observer.waitFinished(submitSimple("start", "web2").jobId).state, JobState::Done);
 
     // Shutdown waits its time, then leaves the stuck job recorded as failed.
     auto left = engine->shutdown(300ms);

@@ -11,8 +11,10 @@
 namespace zenith::unittest {
 namespace {
 
+using core::ErrorCode;
 using core::JobState;
 using core::MachineState;
+using testsupport::FakeOp;
 
 std::vector<uint32_t> idsOf(const std::vector<core::JobSnapshot>& jobs)
 {
@@ -32,7 +34,7 @@ std::vector<uint32_t> range(uint32_t first, uint32_t last)
 
 // The rows a job leaves when the daemon dies while it runs: its machine in
 // `state`, the job itself running.
-void putInterruptedJob(core::Registry& registry, uint32_t id, core::Operation op, const std::string& machine,
+void putInterruptedJob(core::Registry& registry, uint32_t id, std::string_view op, const std::string& machine,
                        MachineState state)
 {
     core::MachineRecord m;
@@ -52,7 +54,7 @@ void putInterruptedJob(core::Registry& registry, uint32_t id, core::Operation op
 
 TEST_F(EngineTest, RestartFailsInterruptedJobsAndRollsBackHalfMadeMachines)
 {
-    putInterruptedJob(*registry, 41, core::Operation::Create, "half", MachineState::Creating);
+    putInterruptedJob(*registry, 41, "create", "half", MachineState::Creating);
     core::MachineRecord kept;
     kept.name = "kept";
     kept.backend = "nspawn";
@@ -79,9 +81,15 @@ TEST_F(EngineTest, RestartFailsInterruptedJobsAndRollsBackHalfMadeMachines)
     ASSERT_TRUE(stored);
     ASSERT_FALSE(stored->empty());
     EXPECT_EQ(stored->front().state, JobState::Failed);
-    // New jobs continue the id sequence so object paths stay unique.
+    // New jobs continue the id sequence so object paths stay unique: 42
+    // is the restart's `recover` job, which rolled "half" back.
+    auto recover = engine->job(42);
+    ASSERT_TRUE(recover);
+    EXPECT_EQ(recover->operation, "recover");
+    EXPECT_EQ(recover->state, JobState::Done);
+    EXPECT_NE(recover->message.find("rolled back 1 half-made"), std::string::npos) << recover->message;
     auto s = submitCreate("after", core::kFlagDryRun);
-    EXPECT_EQ(s.jobId, 42u);
+    EXPECT_EQ(s.jobId, 43u);
 }
 
 TEST_F(EngineTest, RestartKeepsARunningMachineRunning)
@@ -94,7 +102,7 @@ TEST_F(EngineTest, RestartKeepsARunningMachineRunning)
 
 TEST_F(EngineTest, RestartAfterAnInterruptedDestroyLeavesItFailedAndDestroyable)
 {
-    putInterruptedJob(*registry, 7, core::Operation::Destroy, "half-gone", MachineState::Destroying);
+    putInterruptedJob(*registry, 7, "destroy", "half-gone", MachineState::Destroying);
 
     restart();
 
@@ -104,7 +112,7 @@ TEST_F(EngineTest, RestartAfterAnInterruptedDestroyLeavesItFailedAndDestroyable)
     EXPECT_EQ(registry->machines()->front().state, MachineState::Failed);
     EXPECT_EQ(engine->job(7)->state, JobState::Failed);
 
-    auto again = engine->submit(*engine->prepareSimple(core::Operation::Destroy, "half-gone", 0), 0);
+    auto again = engine->submit(*engine->prepareSimple("destroy", "half-gone", 0), 0);
     ASSERT_TRUE(again) << again.error().message;
     EXPECT_EQ(observer.waitFinished(again->jobId).state, JobState::Done);
     EXPECT_FALSE(engine->machine("half-gone"));
@@ -123,15 +131,106 @@ TEST_F(EngineTest, ListJobsKeepsTheNewestFiftyFinishedJobsAcrossRestarts)
     makeMachine("real-2", core::kFlagNoStart);
     EXPECT_EQ(idsOf(engine->jobs()), range(kTotal - 49, kTotal));
 
+    // The restart's own `recover` job (it checks real-1 and real-2) is the
+    // newest then.
     restart();
-    EXPECT_EQ(idsOf(engine->jobs()), range(kTotal - 49, kTotal));
+    auto afterRestart = engine->jobs();
+    EXPECT_EQ(idsOf(afterRestart), range(kTotal - 48, kTotal + 1));
+    EXPECT_EQ(afterRestart.back().operation, "recover");
 
     // The window moves on after the restart, and the registry keeps all.
     submitCreate("plan-after", core::kFlagDryRun);
-    EXPECT_EQ(idsOf(engine->jobs()), range(kTotal - 48, kTotal + 1));
+    EXPECT_EQ(idsOf(engine->jobs()), range(kTotal - 47, kTotal + 2));
     auto stored = registry->jobs(1000);
     ASSERT_TRUE(stored);
-    EXPECT_EQ(stored->size(), kTotal + 1);
+    EXPECT_EQ(stored->size(), kTotal + 2);
+}
+
+// A driver checkpoints what it learns (a remote guest's vmid and node) as it
+// goes: written with the machine before the driver goes on, so that a daemon
+// that dies mid-create leaves the facts to roll the guest back with.
+TEST_F(EngineTest, CheckpointsArePersistedAtOnceAndHandedToRecoveryRollback)
+{
+    driver->createCheckpoints = {{"vmid", "9101"}, {"node", "pve2"}, {"Bad-Key", "x"},
+                                 {"upid", std::string(300, 'u')}, {"vmid", "9102"}};
+    driver->hold(FakeOp::Create);
+    auto s = submitCreate("cp1");
+    ASSERT_TRUE(driver->waitReachedHold(FakeOp::Create));
+    auto stored = registry->machines();
+    ASSERT_TRUE(stored);
+    ASSERT_EQ(stored->size(), 1u);
+    // Latest value per key; a malformed key and an oversized value dropped.
+    EXPECT_EQ(stored->front().checkpoints,
+              (std::map<std::string, std::string>{{"node", "pve2"}, {"vmid", "9102"}}));
+    driver->release(FakeOp::Create);
+    EXPECT_EQ(observer.waitFinished(s.jobId).state, JobState::Done);
+
+    // The same facts after a crash: recovery hands them to the driver.
+    putInterruptedJob(*registry, 99, "clone", "cp2", MachineState::Creating);
+    core::MachineRecord half;
+    half.name = "cp2";
+    half.backend = "nspawn";
+    half.kind = "container";
+    half.state = MachineState::Creating;
+    half.checkpoints = {{"vmid", "9107"}, {"node", "pve3"}};
+    ASSERT_TRUE(registry->putMachine(half));
+    restart();
+    auto rolled = driver->rolledBackRecords();
+    ASSERT_EQ(rolled.size(), 1u);
+    EXPECT_EQ(rolled.front().name, "cp2");
+    EXPECT_EQ(rolled.front().checkpoints, half.checkpoints);
+    EXPECT_FALSE(engine->machine("cp2"));
+}
+
+// Start-up recovery runs as the `recover` job, off the caller's thread and in
+// parallel: the machines are listed at once with their recorded state, each
+// is Busy until it is checked, and the job reports its progress.
+TEST_F(EngineTest, RecoveryChecksMachinesInParallelAsAJobWhileTheEngineAnswers)
+{
+    makeMachine("r1");
+    makeMachine("r2", core::kFlagNoStart);
+    makeMachine("r3");
+    {
+        std::lock_guard lock(disk->mu);
+        disk->running.erase("r3");  // it stopped while the daemon was down
+    }
+    beforeRecovery = [](testsupport::FakeDriver& d) { d.hold(FakeOp::Probe); };
+    waitForRecovery = false;
+    restart();
+
+    // Listed at once, as recorded; checked on other threads, side by side.
+    EXPECT_EQ(engine->machines().size(), 3u);
+    EXPECT_EQ(engine->machine("r3")->state, MachineState::Running);
+    ASSERT_TRUE(driver->waitReachedHold(FakeOp::Probe, 3));
+    core::JobSnapshot recover;
+    for (const auto& j : engine->jobs())
+        if (j.operation == "recover")
+            recover = j;
+    ASSERT_NE(recover.id, 0u);
+    EXPECT_EQ(recover.state, JobState::Running);
+    EXPECT_EQ(recover.startedByUid, 0u);
+    EXPECT_FALSE(recover.cancelable);
+    auto cancel = engine->cancel(recover.id);
+    ASSERT_FALSE(cancel);
+    EXPECT_EQ(cancel.error().code, ErrorCode::NotCancelable);
+    // No job acts on a machine before it is checked.
+    auto stop = engine->prepareSimple("stop", "r1", 0);
+    ASSERT_TRUE(stop);
+    auto busy = engine->submit(*stop, 1000);
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().code, ErrorCode::Busy);
+    // Other requests are answered meanwhile.
+    auto dry = submitCreate("r4", core::kFlagDryRun);
+    EXPECT_EQ(engine->job(dry.jobId)->state, JobState::Done);
+
+    driver->release(FakeOp::Probe);
+    ASSERT_TRUE(engine->waitRecovered(std::chrono::seconds(60)));
+    auto done = observer.waitFinished(recover.id);
+    EXPECT_EQ(done.state, JobState::Done);
+    EXPECT_DOUBLE_EQ(done.progress, 1.0);
+    EXPECT_NE(done.message.find("checked 3 machines"), std::string::npos) << done.message;
+    EXPECT_EQ(engine->machine("r3")->state, MachineState::Stopped);  // its true state
+    EXPECT_EQ(observer.waitFinished(submitSimple("stop", "r1").jobId).state, JobState::Done);
 }
 
 }  // namespace

@@ -102,6 +102,13 @@ TEST_F(EngineTest, BadInputIsRejectedBeforeAnyJob)
     auto unk = engine->prepareCreate("ok", "nspawn", unknown, 0);
     ASSERT_FALSE(unk);
     EXPECT_NE(unk.error().message.find("colour"), std::string::npos);
+    // A key of another backend is unknown to this one.
+    core::SpecMap proxmoxOnly{{"node", core::SpecValue{std::string("pve1"), "s"}}};
+    auto other = engine->prepareCreate("ok", "nspawn", proxmoxOnly, 0);
+    ASSERT_FALSE(other);
+    EXPECT_EQ(other.error().code, ErrorCode::InvalidArgs);
+    EXPECT_NE(other.error().message.find("unknown spec key 'node' for backend 'nspawn'"), std::string::npos)
+        << other.error().message;
     EXPECT_TRUE(engine->jobs().empty());
     EXPECT_TRUE(engine->machines().empty());
 }
@@ -110,7 +117,7 @@ TEST_F(EngineTest, SecondJobOnABusyMachineIsRefused)
 {
     driver->hold(FakeOp::Create);
     auto s = submitCreate("busy1");
-    auto again = engine->prepareSimple(core::Operation::Stop, "busy1", 0);
+    auto again = engine->prepareSimple("stop", "busy1", 0);
     ASSERT_TRUE(again);
     auto r = engine->submit(*again, 0);
     ASSERT_FALSE(r);
@@ -124,9 +131,9 @@ TEST_F(EngineTest, SecondJobOnABusyMachineIsRefused)
     EXPECT_EQ(observer.waitFinished(s.jobId).state, JobState::Done);
 }
 
-TEST_F(EngineTest, ConcurrentJobsAreBounded)
+TEST_F(EngineTest, JobsPastTheQueueAreLimitsExceeded)
 {
-    restart(1);
+    restart(1, 0);
     driver->hold(FakeOp::Create);
     auto s = submitCreate("first");
     auto req = engine->prepareCreate("second", "nspawn", {}, 0);
@@ -134,6 +141,7 @@ TEST_F(EngineTest, ConcurrentJobsAreBounded)
     auto r = engine->submit(*req, 0);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::LimitsExceeded);
+    EXPECT_NE(r.error().message.find("MaxQueuedJobs=0"), std::string::npos) << r.error().message;
     EXPECT_FALSE(engine->machine("second"));
     driver->release(FakeOp::Create);
     observer.waitFinished(s.jobId);
@@ -167,7 +175,7 @@ TEST_F(EngineTest, CancelAfterThePointOfNoReturnIsNotCancelable)
 {
     makeMachine("old", core::kFlagNoStart);
     driver->hold(FakeOp::Destroy);  // parks after setCancelable(false)
-    auto s = submitSimple(core::Operation::Destroy, "old");
+    auto s = submitSimple("destroy", "old");
     ASSERT_TRUE(driver->waitReachedHold(FakeOp::Destroy));
 
     auto running = engine->job(s.jobId);
@@ -207,7 +215,7 @@ TEST_F(EngineTest, FailedStartLeavesTheMachineAsItReallyIs)
 {
     makeMachine("cold", core::kFlagNoStart);
     driver->failWith(FakeOp::Start, {ErrorCode::BackendFailed, "did not report ready"});
-    auto s = submitSimple(core::Operation::Start, "cold");
+    auto s = submitSimple("start", "cold");
     EXPECT_EQ(observer.waitFinished(s.jobId).state, JobState::Failed);
     EXPECT_EQ(engine->machine("cold")->state, MachineState::Stopped);  // probed, not "starting"
 }
@@ -217,14 +225,14 @@ TEST_F(EngineTest, DestroyRemovesTheMachineAndForceIsNeededWhenRunning)
     makeMachine("gone");
 
     const size_t jobsBefore = engine->jobs().size();
-    auto plain = engine->submit(*engine->prepareSimple(core::Operation::Destroy, "gone", 0), 0);
+    auto plain = engine->submit(*engine->prepareSimple("destroy", "gone", 0), 0);
     ASSERT_FALSE(plain);
     EXPECT_EQ(plain.error().code, ErrorCode::Busy);
     EXPECT_NE(plain.error().message.find("FORCE"), std::string::npos);
     EXPECT_EQ(engine->jobs().size(), jobsBefore);  // no job was started
     EXPECT_EQ(engine->machine("gone")->state, MachineState::Running);
 
-    auto forced = engine->submit(*engine->prepareSimple(core::Operation::Destroy, "gone", core::kFlagForce), 0);
+    auto forced = engine->submit(*engine->prepareSimple("destroy", "gone", core::kFlagForce), 0);
     ASSERT_TRUE(forced);
     EXPECT_EQ(observer.waitFinished(forced->jobId).state, JobState::Done);
     EXPECT_FALSE(engine->machine("gone"));
@@ -237,6 +245,30 @@ TEST_F(EngineTest, AMachineThatStopsOnItsOwnIsStoppedInTheRegistry)
     driver->exitOnItsOwn("short-lived");
     EXPECT_EQ(engine->machine("short-lived")->state, MachineState::Stopped);
     EXPECT_EQ(registry->machines()->front().state, MachineState::Stopped);
+}
+
+// Images come from the backend's catalog; a backend without one answers
+// NotSupported (not an empty list, which would say "no images").
+TEST_F(EngineTest, ImagesComeFromTheCatalogOrAreNotSupported)
+{
+    driver->imageList = {{"debian-bookworm-amd64", "base", "/var/lib/zenith/images/x.tar", 123}};
+    auto images = engine->images("nspawn");
+    ASSERT_TRUE(images) << images.error().message;
+    ASSERT_EQ(images->size(), 1u);
+    EXPECT_EQ(images->front().id, "debian-bookworm-amd64");
+
+    driver->withoutImages = true;
+    auto none = engine->images("nspawn");
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, ErrorCode::NotSupported);
+    EXPECT_NE(none.error().message.find("backend 'nspawn'"), std::string::npos) << none.error().message;
+
+    auto unknown = engine->images("vmware");
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().code, ErrorCode::InvalidArgs);
+    auto unconfigured = engine->images("proxmox-qemu");
+    ASSERT_FALSE(unconfigured);
+    EXPECT_EQ(unconfigured.error().code, ErrorCode::BackendUnavailable);
 }
 
 }  // namespace

@@ -222,11 +222,11 @@ TEST_F(NspawnDriverTest, InvalidSpecChangesNothing)
 {
     RecordingJobContext ctx;
     auto s = fromTemplate();
-    s.vmid = 100;
+    s.tunnel = std::map<std::string, std::string>{{"remote", "192.0.2.1"}};
     auto r = driver_->create("web1", s, true, ctx);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
-    EXPECT_TRUE(r.error().message.starts_with("vmid")) << r.error().message;
+    EXPECT_TRUE(r.error().message.starts_with("tunnel")) << r.error().message;
     EXPECT_EQ(leftovers(), std::vector<std::string>{});
 }
 
@@ -321,7 +321,7 @@ TEST_F(NspawnDriverTest, TemplateCannotStartAndIsListed)
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
 
-    auto images = driver_->images();
+    auto images = driver_->imageCatalog()->images();
     ASSERT_TRUE(images);
     bool found = false;
     for (const auto& i : *images)

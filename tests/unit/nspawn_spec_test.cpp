@@ -61,13 +61,8 @@ TEST(NspawnSpec, KeysOfOtherBackendsAreRefused)
         set(s);
         EXPECT_EQ(rejectedKey(s), key);
     };
-    check([](MachineSpec& s) { s.node = "pve1"; }, "node");
-    check([](MachineSpec& s) { s.vmid = 100; }, "vmid");
-    check([](MachineSpec& s) { s.storage = "local-lvm"; }, "storage");
-    check([](MachineSpec& s) { s.iso = "local:iso/x.iso"; }, "iso");
-    check([](MachineSpec& s) { s.osType = "l26"; }, "os_type");
-    check([](MachineSpec& s) { s.bios = "ovmf"; }, "bios");
-    check([](MachineSpec& s) { s.virtioIso = "v.iso"; }, "virtio_iso");
+    // node, vmid, iso, ... are Proxmox keys the nspawn driver does not
+    // register: parseSpec refuses them (engine_test).
     check([](MachineSpec& s) { s.ipv6Mode = "6in4"; }, "ipv6_mode");
     check([](MachineSpec& s) { s.tunnel = std::map<std::string, std::string>{{"remote", "1.2.3.4"}}; }, "tunnel");
     check([](MachineSpec& s) { s.wireguardConfig = zenith::core::Secret("[Interface]"); }, "wireguard_config");
@@ -98,7 +93,7 @@ TEST(NspawnSpec, UbuntuNeedsItsMirrorConfigured)
 TEST(NspawnSpec, NetworkNeedsABridge)
 {
     MachineSpec s;
-    s.ipv4 = "10.1.10.91/24";
+    s.ipv4 = std::string("10.1.10.91/24");  // a std::string: GCC 12 warns falsely on a literal here
     EXPECT_EQ(rejectedKey(s), "ipv4");
     s.bridge = "br0";
     auto allowing = options();
@@ -152,7 +147,7 @@ TEST(NspawnSpec, PortsNeedAProtoAndPorts)
 TEST(NspawnSpec, BridgesOutsideTheAllowListAreRefused)
 {
     MachineSpec s;
-    s.bridge = "br-admin";
+    s.bridge = std::string("br-admin");  // a std::string: GCC 12 warns falsely on a literal here
     auto o = options();
     EXPECT_EQ(rejectedKey(s, o), "bridge");  // no default, no list: none allowed
     o.bridge = "br0";
@@ -161,7 +156,9 @@ TEST(NspawnSpec, BridgesOutsideTheAllowListAreRefused)
     EXPECT_EQ(rejectedKey(s, o), "");
     s.bridge = "br0";
     EXPECT_EQ(rejectedKey(s, o), "");  // the default is always allowed
-    auto r = validateNspawnSpec(MachineSpec{.bridge = "br9"}, o, "amd64");
+    MachineSpec other;
+    other.bridge = "br9";
+    auto r = validateNspawnSpec(other, o, "amd64");
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("allowed: br0, br1, br-admin"), std::string::npos) << r.error().message;
 }

@@ -90,7 +90,7 @@ protected:
     {
         JobSnapshot j;
         j.id = id;
-        j.operation = Operation::Clone;
+        j.operation = "clone";
         j.machine = "web" + std::to_string(id);
         j.state = JobState::Failed;
         j.progress = 0.375;
@@ -152,7 +152,7 @@ TEST_F(RegistryTest, SchemaIsVersionedAndWal)
         sqlite3_finalize(st);
         return v;
     };
-    EXPECT_EQ(scalar("PRAGMA user_version"), "3");
+    EXPECT_EQ(scalar("PRAGMA user_version"), "4");
     EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");
     EXPECT_EQ(scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                      "AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
@@ -160,8 +160,9 @@ TEST_F(RegistryTest, SchemaIsVersionedAndWal)
     sqlite3_close(db);
 }
 
-// A database of the first schema gains the user namespace column (and the
-// leases table), and its machines read back with none.
+// A database of the first schema gains the user namespace column, the
+// leases table and the checkpoints column, and its machines read back with
+// none.
 TEST_F(RegistryTest, MigratesAVersionOneDatabase)
 {
     {
@@ -170,19 +171,23 @@ TEST_F(RegistryTest, MigratesAVersionOneDatabase)
     }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE machines DROP COLUMN uid_shift; DROP TABLE leases; PRAGMA user_version = 1", nullptr, nullptr,
-                           nullptr),
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE machines DROP COLUMN uid_shift; ALTER TABLE machines DROP COLUMN checkpoints; "
+                           "DROP TABLE leases; PRAGMA user_version = 1",
+                           nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
     auto reg = openOk();
     ASSERT_TRUE(reg);
     auto m = sampleMachine("web2");
     m.uidShift = 589824;
+    m.checkpoints = {{"vmid", "9101"}, {"node", "pve1"}};
     ASSERT_TRUE(reg->putMachine(m));
     auto all = reg->machines();
     ASSERT_EQ(all->size(), 2u);
     EXPECT_EQ(all->at(0).uidShift, 0u);
+    EXPECT_TRUE(all->at(0).checkpoints.empty());
     EXPECT_EQ(all->at(1).uidShift, 589824u);
+    EXPECT_EQ(all->at(1).checkpoints, m.checkpoints);
 }
 
 TEST_F(RegistryTest, RefusesASchemaFromTheFuture)
@@ -292,12 +297,12 @@ TEST_F(RegistryTest, JobsRoundTripNewestFirstWindowAndMaxId)
     update.state = JobState::Done;
     update.progress = 1.0;
     update.cancelable = true;
-    update.operation = Operation::Template;
+    update.operation = "template";
     ASSERT_TRUE(reg->putJob(update));
     auto after = reg->jobs();
     ASSERT_EQ(after->size(), 4u);
     EXPECT_EQ((*after)[2].state, JobState::Done);
-    EXPECT_EQ((*after)[2].operation, Operation::Template);
+    EXPECT_EQ((*after)[2].operation, "template");
     EXPECT_TRUE((*after)[2].cancelable);
     EXPECT_DOUBLE_EQ((*after)[2].progress, 1.0);
 }

@@ -50,7 +50,7 @@ std::string addressOf(const std::string& cidr)
     return cidr.substr(0, cidr.find('/'));
 }
 
-class NspawnDriver final : public Driver {
+class NspawnDriver final : public Driver, public ImageCatalog {
 public:
     NspawnDriver(NspawnOptions options, std::shared_ptr<MachineRunner> runner)
         : o_(std::move(options)),
@@ -304,6 +304,8 @@ public:
         if (auto r = removeMachineFiles(m.name, rootfsOf(m)); !r)
             log::warning({.machine = m.name}, "rollback of {} incomplete: {}", m.name, r.error().message);
     }
+
+    ImageCatalog* imageCatalog() override { return this; }
 
     core::Result<std::vector<ImageInfo>> images() override
     {

@@ -123,20 +123,8 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
     auto unsupported = [](std::string_view key, std::string_view why) {
         return core::fail(ErrorCode::InvalidArgs, fmt::format("{}: not supported by the nspawn backend ({})", key, why));
     };
-    if (s.node)
-        return unsupported("node", "Proxmox only");
-    if (s.vmid)
-        return unsupported("vmid", "Proxmox only");
-    if (s.storage)
-        return unsupported("storage", "machines live in the machines directory");
-    if (s.iso)
-        return unsupported("iso", "containers boot from a debootstrapped image");
-    if (s.osType)
-        return unsupported("os_type", "virtual machines only");
-    if (s.bios)
-        return unsupported("bios", "virtual machines only");
-    if (s.virtioIso)
-        return unsupported("virtio_iso", "virtual machines only");
+    // node, vmid, storage, iso, os_type, bios, virtio_iso are Proxmox keys:
+    // this backend registers none, so parseSpec already refused them.
     if (s.tunnel)
         return unsupported("tunnel", "6in4 tunnels are not set up by this backend");
     if (s.wireguardConfig)

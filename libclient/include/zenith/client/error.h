@@ -26,6 +26,7 @@ enum class ErrorKind {
     AccessDenied,
     InteractiveAuthorizationRequired,
     LimitsExceeded,
+    NotSupported,  // the machine's backend cannot do it (extension)
     Disconnected,  // no bus, the daemon is not running, or it left mid-call
     Timeout,       // no reply or the job did not finish in time
     Other,

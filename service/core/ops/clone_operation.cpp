@@ -1,0 +1,98 @@
+// clone: a new machine copied from an existing one (a golden template), with
+// overrides on top of the source's spec.
+#include <fmt/format.h>
+
+#include "core/flags.h"
+#include "core/ops/made_machine.h"
+#include "core/ops/operation_table.h"
+#include "core/ops/prepare_steps.h"
+
+namespace zenith::core::ops {
+
+namespace {
+
+class CloneOperation final : public Operation {
+public:
+    std::string_view name() const override { return "clone"; }
+    std::string_view action() const override { return "clone"; }
+    OperationEffect effect() const override { return OperationEffect::Makes; }
+
+    Result<Request> prepare(const OperationInput& in, const OperationEnv& env) const override
+    {
+        if (auto r = checkNameAndFlags(in.source, "source", in.flags); !r)
+            return std::unexpected(r.error());
+        if (auto r = checkNameAndFlags(in.machine, "new_name", in.flags); !r)
+            return std::unexpected(r.error());
+        auto src = existingSubject(env, in.source);
+        if (!src) {
+            // Bad common values are named even when the source is missing
+            // (its backend's own keys cannot be judged without it).
+            SpecMap common;
+            for (const auto& [key, value] : in.spec)
+                if (isSpecKey(key))
+                    common.emplace(key, value);
+            if (auto r = parseSpec(common, env.config().limits); !r)
+                return std::unexpected(r.error());
+            return std::unexpected(src.error());
+        }
+        const core::SpecKeyRules keys = src->driver->specKeys();
+        auto over = parseSpec(in.spec, env.config().limits, keys, src->record.backend);
+        if (!over)
+            return std::unexpected(over.error());
+        auto base = specFromJson(src->record.specJson.empty() ? "{}" : src->record.specJson, keys);
+        if (!base)
+            return std::unexpected(base.error());
+        MachineSpec merged = mergeSpec(*base, *over);
+        if (auto r = src->driver->validate(merged); !r)
+            return std::unexpected(r.error());
+
+        Request req;
+        req.operation = this;
+        req.machine = in.machine;
+        req.source = in.source;
+        req.backend = src->record.backend;
+        req.flags = in.flags;
+        // `template` only when the source is one, so a rule can tell cloning
+        // a golden template from copying someone's machine (`source`).
+        req.templateName = src->record.state == MachineState::Template ? in.source : std::string();
+        req.node = merged.backend.text("node").value_or(src->record.node);
+        req.vmid = over->backend.number("vmid").value_or(0);
+        setNetworkDetails(req, *src->driver, merged);
+        req.spec = std::move(merged);
+        req.locks.push_back(machineLock(req.machine));
+        // The source is read, not changed: clones of it may run side by
+        // side (unless its driver serializes them), but it cannot be
+        // destroyed or started meanwhile.
+        req.locks.push_back(machineLock(req.source, LockMode::Shared));
+        addClaimedLocks(req, *src->driver);
+        return req;
+    }
+
+    std::string plan(const Request& req, const drivers::Driver& d) const override
+    {
+        return fmt::format("clone {} from {}\n", req.machine, req.source) + d.plan(req.machine, req.spec);
+    }
+
+    Result<void> run(OperationRun& run) const override
+    {
+        const Request& req = run.request();
+        auto source = run.machine(req.source);
+        if (!source)
+            return fail(ErrorCode::NoSuchMachine, fmt::format("machine '{}' is gone", req.source));
+        const bool start = !(req.flags & kFlagNoStart);
+        auto facts = run.driver().clone(*source, req.machine, req.spec, start, run.job());
+        return adoptMadeMachine(run, facts, start);
+    }
+
+    void rollback(OperationRun& run) const override { rollbackMadeMachine(run); }
+};
+
+}  // namespace
+
+const Operation& cloneOperation()
+{
+    static const CloneOperation op;
+    return op;
+}
+
+}  // namespace zenith::core::ops

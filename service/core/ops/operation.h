@@ -1,0 +1,92 @@
+// Operations as objects, in the spirit of machined's operation.c: each
+// operation (create, clone, start, stop, destroy, template, ...) is one file
+// with its validation (prepare), its plan (DRY_RUN), its run on a worker
+// thread and its rollback, registered in one table (operation_table.cpp).
+// The engine, the request gate and the polkit details read the table; none
+// of them switches on an operation. A new operation is a new file and a line
+// in the table.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/machine.h"
+#include "core/request.h"
+#include "core/spec_value.h"
+#include "drivers/driver.h"
+
+namespace zenith::core {
+
+// What a successful run does to the set of machines.
+enum class OperationEffect {
+    Makes,    // adds the subject (create, clone): it is listed `creating` from submit
+    Changes,  // acts on an existing subject
+    Removes,  // the subject is gone when it succeeds (destroy)
+};
+
+// What prepare() may look at: pure lookups, no state change.
+class OperationEnv {
+public:
+    virtual ~OperationEnv() = default;
+    virtual const Config& config() const = 0;
+    virtual drivers::Driver* driver(std::string_view backend) const = 0;
+    virtual std::optional<MachineRecord> machine(const std::string& name) const = 0;
+};
+
+// The caller's arguments, whatever the bus method: `machine` is the new name
+// for create and clone, `spec` the spec or the overrides.
+struct OperationInput {
+    std::string machine;
+    std::string backend;  // create only
+    std::string source;   // clone only
+    SpecMap spec;
+    uint64_t flags = 0;
+};
+
+// The engine's services for one running job.
+class OperationRun {
+public:
+    virtual ~OperationRun() = default;
+    virtual drivers::Driver& driver() = 0;
+    virtual drivers::JobContext& job() = 0;
+    virtual const Request& request() const = 0;
+    // A copy of a machine's record now (the subject, a clone's source).
+    virtual std::optional<MachineRecord> machine(const std::string& name) const = 0;
+    // The subject is made: its facts recorded, its state set.
+    virtual void adoptFacts(const drivers::MachineFacts& facts, MachineState state) = 0;
+    virtual void setState(MachineState state) = 0;
+};
+
+class Operation {
+public:
+    virtual ~Operation() = default;
+
+    virtual std::string_view name() const = 0;    // Job.Operation: "create"
+    virtual std::string_view action() const = 0;  // polkit action suffix: "power"
+    virtual OperationEffect effect() const = 0;
+    // The state the subject shows while the job runs; nullopt: unchanged.
+    virtual std::optional<MachineState> transitional() const { return std::nullopt; }
+
+    // Validation before authorization (InvalidArgs, NoSuchMachine, ...),
+    // and the request with its polkit details and locks.
+    virtual Result<Request> prepare(const OperationInput& input, const OperationEnv& env) const = 0;
+    // Checks at submit against the subject's record as it is then (engine
+    // lock held: no I/O). `subject` is null for an operation that makes it.
+    virtual Result<void> admit(const Request& request, const MachineRecord* subject) const;
+    // What the job would do (DRY_RUN's Message).
+    virtual std::string plan(const Request& request, const drivers::Driver& driver) const;
+    // The work, on a worker thread.
+    virtual Result<void> run(OperationRun& run) const = 0;
+    // After run() threw (a driver bug): undo what it may have made, as
+    // start-up recovery would after a crash.
+    virtual void rollback(OperationRun& run) const;
+};
+
+// The table: every operation, by name.
+const Operation* findOperation(std::string_view name);
+
+}  // namespace zenith::core

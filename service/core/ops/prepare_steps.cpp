@@ -1,0 +1,63 @@
+#include "core/ops/prepare_steps.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/flags.h"
+#include "core/names.h"
+#include "core/text_quote.h"
+
+namespace zenith::core::ops {
+
+Result<void> checkNameAndFlags(const std::string& name, std::string_view argument, uint64_t flags)
+{
+    if (auto r = validateMachineName(name, argument); !r)
+        return r;
+    return validateFlags(flags);
+}
+
+Result<drivers::Driver*> driverFor(const OperationEnv& env, const std::string& backend)
+{
+    if (drivers::Driver* d = env.driver(backend))
+        return d;
+    if (backend == "proxmox-lxc" || backend == "proxmox-qemu")
+        return fail(ErrorCode::BackendUnavailable, fmt::format("backend '{}' is not configured on this host", backend));
+    return fail(ErrorCode::InvalidArgs, fmt::format("unknown backend {} (known: nspawn, proxmox-lxc, proxmox-qemu)",
+                                                    quoteForMessage(backend)));
+}
+
+Result<Subject> existingSubject(const OperationEnv& env, const std::string& name)
+{
+    auto m = env.machine(name);
+    if (!m)
+        return fail(ErrorCode::NoSuchMachine, fmt::format("no machine '{}'", name));
+    drivers::Driver* d = env.driver(m->backend);
+    if (!d)
+        return fail(ErrorCode::BackendUnavailable, fmt::format("backend '{}' is not configured", m->backend));
+    return Subject{std::move(*m), d};
+}
+
+void setNetworkDetails(Request& req, const drivers::Driver& d, const MachineSpec& spec)
+{
+    req.bridge = d.bridgeFor(spec);
+    std::set<uint16_t> ports;
+    for (const auto& p : spec.ports.value_or(std::vector<PortForward>{}))
+        ports.insert(p.hostPort);
+    req.hostPorts.assign(ports.begin(), ports.end());
+}
+
+void addClaimedLocks(Request& req, const drivers::Driver& d)
+{
+    for (const auto& p : req.spec.ports.value_or(std::vector<PortForward>{}))
+        req.locks.push_back({fmt::format("hostport:{}/{}", p.proto, p.hostPort), LockMode::Exclusive,
+                             fmt::format("host port {}/{}", p.hostPort, p.proto)});
+    if (req.spec.ipv4 && *req.spec.ipv4 != "auto") {
+        std::string address = req.spec.ipv4->substr(0, req.spec.ipv4->find('/'));
+        req.locks.push_back({"address:" + address, LockMode::Exclusive, fmt::format("address {}", address)});
+    }
+    for (auto& l : d.locksFor(req))
+        req.locks.push_back(std::move(l));
+}
+
+}  // namespace zenith::core::ops

@@ -1,0 +1,32 @@
+// The checks and details every operation's prepare() shares: names and
+// flags, the backend, the subject, the polkit details and the locks.
+#pragma once
+
+#include <string>
+
+#include "core/ops/operation.h"
+
+namespace zenith::core::ops {
+
+Result<void> checkNameAndFlags(const std::string& name, std::string_view argument, uint64_t flags);
+
+// The driver of `backend`: BackendUnavailable for a known backend this host
+// has not configured, InvalidArgs for an unknown one.
+Result<drivers::Driver*> driverFor(const OperationEnv& env, const std::string& backend);
+
+// The existing machine a request acts on, and its driver.
+struct Subject {
+    MachineRecord record;
+    drivers::Driver* driver = nullptr;
+};
+Result<Subject> existingSubject(const OperationEnv& env, const std::string& name);
+
+// bridge and host_ports details from a machine spec.
+void setNetworkDetails(Request& req, const drivers::Driver& d, const MachineSpec& spec);
+
+// The subject's lock (and a clone's source, shared) are set by the caller;
+// this adds what the spec claims (host ports, an explicit address) and what
+// the driver claims (a vmid, a serialized source).
+void addClaimedLocks(Request& req, const drivers::Driver& d);
+
+}  // namespace zenith::core::ops
