@@ -14,6 +14,7 @@
 #include "exit_codes.h"
 #include "json_events.h"
 #include "output.h"
+#include "pool_commands.h"
 #include "secret_input.h"
 #include "sizes.h"
 #include "spec_options.h"
@@ -251,6 +252,7 @@ int run(int argc, char** argv)
     cancel->add_option("ID", jobId, "Job id (see `zenithctl jobs`)")->required();
     auto* images = app.add_subcommand("images", "List base images, templates and ISOs of a backend");
     images->add_option("--backend", imagesBackend, "Backend")->capture_default_str();
+    const PoolCommands poolCommands = addPoolCommands(app);
 
     for (auto* cmd : app.get_subcommands({}))
         cmd->footer(std::string(exitCodeHelp()));
@@ -388,6 +390,8 @@ int run(int argc, char** argv)
         }
         return 0;
     }
+    if (auto done = runPoolCommands(poolCommands, client, g.json, out))
+        return toInt(*done);
     return toInt(ExitCode::BadInput);
 }
 

@@ -20,14 +20,15 @@ _zenithctl()
     local cur prev words cword
     _init_completion || return
 
-    local commands="create clone destroy start stop template list show jobs cancel images"
+    local commands="create clone destroy start stop template list show jobs cancel images pools leases next-ip"
     local global="--help --version --json --no-wait -q --quiet --no-ask-password -H --host --address --timeout"
     local spec="--distro --release --arch --template --password-stdin --password-file --password-hash-file
                 --ssh-key --cpu --memory --disk --swap --cores --bridge --ipv4 --gateway --dns --set
                 --wireguard-config-file --no-start --dry-run"
     local keys="distro release arch template ssh ssh_authorized_keys cpu_quota memory_max
                 disk_max swap_max cores bridge ipv4 gateway dns ipv6_mode ipv6 tunnel ports node vmid
-                storage iso os_type bios virtio_iso"
+                storage iso os_type bios virtio_iso pool last_octet ostemplate unprivileged nesting
+                full_clone cpu_type machine vga scsihw boot agent tablet onboot make_template"
 
     case $prev in
         --password-file|--password-hash-file|--wireguard-config-file|--ssh-key)

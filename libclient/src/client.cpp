@@ -116,6 +116,32 @@ Result<std::vector<ImageInfo>> Client::images(const std::string& backend)
     });
 }
 
+Result<std::vector<PoolInfo>> Client::pools()
+{
+    return detail::guarded([&] {
+        std::vector<PoolInfo> out;
+        for (const auto& row : session_->manager().ListPools())
+            out.push_back(PoolInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>(), row.get<5>(),
+                                   row.get<6>()});
+        return out;
+    });
+}
+
+Result<std::vector<LeaseInfo>> Client::leases(const std::string& pool)
+{
+    return detail::guarded([&] {
+        std::vector<LeaseInfo> out;
+        for (const auto& row : session_->manager().ListLeases(pool))
+            out.push_back(LeaseInfo{row.get<0>(), row.get<1>()});
+        return out;
+    });
+}
+
+Result<std::string> Client::nextFreeAddress(const std::string& pool)
+{
+    return detail::guarded([&] { return session_->manager().NextFreeAddress(pool); });
+}
+
 Result<void> Client::cancel(uint32_t jobId)
 {
     return detail::guarded([&] { session_->manager().CancelJob(jobId); });

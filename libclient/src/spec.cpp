@@ -29,6 +29,15 @@ constexpr std::array kKeys{
     KeyType{"storage", SpecType::String},        KeyType{"iso", SpecType::String},
     KeyType{"os_type", SpecType::String},        KeyType{"bios", SpecType::String},
     KeyType{"virtio_iso", SpecType::String},
+    // Extensions: the address pool, and the Proxmox backends' own keys.
+    KeyType{"pool", SpecType::String},           KeyType{"last_octet", SpecType::UInt32},
+    KeyType{"ostemplate", SpecType::String},     KeyType{"unprivileged", SpecType::Bool},
+    KeyType{"nesting", SpecType::Bool},          KeyType{"full_clone", SpecType::Bool},
+    KeyType{"cpu_type", SpecType::String},       KeyType{"machine", SpecType::String},
+    KeyType{"vga", SpecType::String},            KeyType{"scsihw", SpecType::String},
+    KeyType{"boot", SpecType::String},           KeyType{"agent", SpecType::Bool},
+    KeyType{"tablet", SpecType::Bool},           KeyType{"onboot", SpecType::Bool},
+    KeyType{"make_template", SpecType::Bool},
 };
 
 void wipe(std::string& s) noexcept

@@ -13,6 +13,14 @@ namespace zenith::core {
 Engine::Engine(Config config, Registry& registry, std::vector<std::unique_ptr<drivers::Driver>> drivers)
     : impl_(std::make_unique<Impl>(std::move(config), registry))
 {
+    for (const auto& [name, c] : impl_->config_.pools) {
+        // The config parser checked the same; a pool that still does not
+        // fit is left out (and named) rather than handing out bad addresses.
+        if (auto p = parseIpv4Pool(c))
+            impl_->ipv4Pools.emplace(name, std::move(*p));
+        else
+            log::error({}, "{}", p.error().message);
+    }
     for (auto& d : drivers) {
         std::string id(d->id());
         d->setStateListener([impl = impl_.get()](const std::string& name, MachineState state) {

@@ -41,6 +41,22 @@ public:
     virtual void machineRemoved(const MachineRecord& m) = 0;
 };
 
+// An address pool and how much of it is in use (ListPools).
+struct PoolUsage {
+    std::string name;
+    std::string subnet;    // 10.1.10.0/24
+    std::string gateway;   // "" for none
+    std::string range;     // 10.1.10.91-10.1.10.250
+    std::vector<std::string> dns;
+    uint32_t size = 0;     // addresses in the range
+    uint32_t leased = 0;   // leases held (inside the range or not)
+};
+
+struct LeaseInfo {
+    std::string address;   // a.b.c.d
+    std::string machine;
+};
+
 struct Submitted {
     uint32_t jobId = 0;
     std::string machine;
@@ -99,6 +115,14 @@ public:
     std::optional<JobSnapshot> job(uint32_t id) const;
     Result<std::vector<drivers::ImageInfo>> images(const std::string& backend);
     bool hasBackend(const std::string& backend) const;
+    // Address pools ([Pool.NAME]) with their use; a pool's leases, by
+    // address; the address ipv4=auto would get now (a preview: a create
+    // running meanwhile may take it; the job's lease is what counts).
+    // Unknown pool: InvalidArgs naming the configured ones.
+    Result<std::vector<PoolUsage>> pools() const;
+    Result<std::vector<LeaseInfo>> poolLeases(const std::string& pool) const;
+    Result<std::string> nextFreeAddress(const std::string& pool) const;
+
     // A common spec key or one a configured backend registered.
     bool isSpecKey(std::string_view key) const;
 

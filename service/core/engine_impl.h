@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/engine.h"
+#include "core/address_leases.h"
 #include "core/log.h"
 #include "core/resource_lock.h"
 
@@ -46,6 +47,9 @@ inline constexpr std::string_view kRecoverOperation = "recover";
 struct Engine::Impl final : OperationEnv {
     Config config_;
     Registry& registry;
+    // [Pool.NAME] sections, checked; the leases live in the registry.
+    std::map<std::string, Ipv4Pool, std::less<>> ipv4Pools;
+    AddressLeases leases{registry};
     std::map<std::string, std::unique_ptr<drivers::Driver>, std::less<>> drivers;
     EngineObserver* observer = nullptr;
 
@@ -77,6 +81,22 @@ struct Engine::Impl final : OperationEnv {
         std::lock_guard lock(mu);
         auto it = machines.find(name);
         return it == machines.end() ? std::nullopt : std::optional(it->second);
+    }
+    const Ipv4Pool* pool(std::string_view name) const override
+    {
+        auto it = ipv4Pools.find(name);
+        return it == ipv4Pools.end() ? nullptr : &it->second;
+    }
+    Result<Ipv4Leases> poolLeases(const std::string& name) const override { return leases.leases(name); }
+
+    // InvalidArgs naming the configured pools (engine_pools.cpp).
+    Result<const Ipv4Pool*> findPool(const std::string& name) const;
+
+    // Every lease of `machine` (its job failed, or it was destroyed).
+    void releaseAddresses(const std::string& machine)
+    {
+        if (auto r = leases.release(machine); !r)
+            log::error({.machine = machine}, "cannot release the addresses of {}: {}", machine, r.error().message);
     }
 
     // --- notifications (never called with `mu` held) ---

@@ -4,6 +4,7 @@
 
 #include "core/engine_impl.h"
 #include "core/flags.h"
+#include "core/ops/address_request.h"
 #include "core/text_quote.h"
 
 namespace zenith::core {
@@ -119,6 +120,7 @@ public:
         impl_.notifyMachineChanged(copy);
     }
     void setState(MachineState state) override { impl_.setMachineState(e_->request.machine, state); }
+    Result<void> claimAddress() override;
 
 private:
     Engine::Impl& impl_;
@@ -130,6 +132,36 @@ private:
 drivers::JobContext& Engine::Impl::Run::job()
 {
     return ctx_;
+}
+
+Result<void> Engine::Impl::Run::claimAddress()
+{
+    // The job's own copy of the request: the driver sees the leased address.
+    Request& req = e_->request;
+    auto address = ops::addressRequestOf(req.spec, driver_, impl_);
+    if (!address)
+        return std::unexpected(address.error());
+    if (address->kind == ops::AddressRequest::Kind::None || !address->pool)
+        return {};
+    using Kind = ops::AddressRequest::Kind;
+    const Ipv4Pool& pool = *address->pool;
+    Result<uint32_t> leased = address->kind == Kind::Auto ? impl_.leases.leaseNext(pool, req.machine)
+                              : address->kind == Kind::LastOctet
+                                  ? impl_.leases.leaseLastOctet(pool, address->lastOctet, req.machine)
+                                  : impl_.leases.lease(pool, address->address, req.machine);
+    if (!leased)
+        return std::unexpected(leased.error());
+    ops::applyLeasedAddress(req.spec, *address, *leased);
+    MachineRecord copy;
+    {
+        std::lock_guard lock(impl_.mu);
+        auto& m = impl_.machines[req.machine];
+        m.specJson = specToJson(req.spec);
+        copy = m;
+    }
+    impl_.persistMachine(copy);
+    ctx_.progress(0.0, "address", fmt::format("address {} from pool {}", *req.spec.ipv4, pool.name));
+    return {};
 }
 
 Engine::Impl::Dispatched Engine::Impl::dispatch()
@@ -318,6 +350,7 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
         }
     }
     if (removed) {
+        releaseAddresses(removed->name);
         if (auto r = registry.removeMachine(removed->name); !r)
             log::error(lc, "cannot remove machine from registry: {}", r.error().message);
         notifyMachineRemoved(*removed);

@@ -131,6 +131,7 @@ Result<void> Engine::Impl::recoverMachines(const std::shared_ptr<JobEntry>& e, d
         if (m->state == MachineState::Creating) {
             // A half-made machine: roll it back, as a cancelled create would.
             d->rollbackPartial(*m);
+            releaseAddresses(name);
             {
                 std::lock_guard lock(mu);
                 machines.erase(name);

@@ -349,7 +349,7 @@ struct KeyRule {
 };
 
 using M = MachineSpec;
-constexpr std::array<KeyRule, 22> kRules{{
+constexpr std::array<KeyRule, 23> kRules{{
     {"distro", "s", stringKey<&M::distro, tokenText>, false},
     {"release", "s", stringKey<&M::release, tokenText>, false},
     {"arch", "s", stringKey<&M::arch, tokenText>, false},
@@ -365,6 +365,7 @@ constexpr std::array<KeyRule, 22> kRules{{
     {"cores", "u", coresKey, false},
     {"bridge", "s", stringKey<&M::bridge, checkBridge>, false},
     {"ipv4", "s", stringKey<&M::ipv4, checkIpv4Assignment>, false},
+    {"pool", "s", stringKey<&M::pool, tokenText>, false},
     {"gateway", "s", stringKey<&M::gateway, checkIpv4>, false},
     {"dns", "as", dnsKey, false},
     {"ipv6_mode", "s", stringKey<&M::ipv6Mode, checkIpv6Mode>, false},
@@ -547,6 +548,7 @@ MachineSpec mergeSpec(const MachineSpec& base, const MachineSpec& o)
     overlay(m.cores, o.cores);
     overlay(m.bridge, o.bridge);
     overlay(m.ipv4, o.ipv4);
+    overlay(m.pool, o.pool);
     overlay(m.gateway, o.gateway);
     overlay(m.dns, o.dns);
     overlay(m.ipv6Mode, o.ipv6Mode);
@@ -580,6 +582,7 @@ std::string specToJson(const MachineSpec& s)
     put("cores", s.cores);
     put("bridge", s.bridge);
     put("ipv4", s.ipv4);
+    put("pool", s.pool);
     put("gateway", s.gateway);
     put("dns", s.dns);
     put("ipv6_mode", s.ipv6Mode);

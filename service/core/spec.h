@@ -52,6 +52,7 @@ struct MachineSpec {
     std::optional<uint32_t> cores;
     std::optional<std::string> bridge;
     std::optional<std::string> ipv4;         // a.b.c.d/len or "auto"
+    std::optional<std::string> pool;         // the address pool ([Pool.NAME]) ipv4 comes from
     std::optional<std::string> gateway;
     std::optional<std::vector<std::string>> dns;
     std::optional<std::string> ipv6Mode;     // none|native|6in4|wireguard

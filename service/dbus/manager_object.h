@@ -40,6 +40,13 @@ private:
     void ListImages(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>>>&& result,
                     std::string backend) override;
     void CancelJob(sdbus::Result<>&& result, uint32_t id) override;
+    // Address pools (manager_pools.cpp).
+    using PoolRow = sdbus::Struct<std::string, std::string, std::string, std::string, std::vector<std::string>,
+                                  uint32_t, uint32_t>;
+    void ListPools(sdbus::Result<std::vector<PoolRow>>&& result) override;
+    void ListLeases(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string>>>&& result,
+                    std::string pool) override;
+    void NextFreeAddress(sdbus::Result<std::string>&& result, std::string pool) override;
 
     void simpleChange(OnePath&& result, const char* method, std::string_view op, const std::string& name,
                       uint64_t flags);

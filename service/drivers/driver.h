@@ -68,6 +68,10 @@ public:
     // naming the key, or NoSuchImage.
     virtual core::Result<void> validate(const core::MachineSpec& spec) const = 0;
 
+    // The address pool ([Pool.NAME]) this backend's machines take ipv4=auto
+    // from when the spec names none; "" for none.
+    virtual std::string addressPool() const { return {}; }
+
     // The bridge a machine made from `spec` joins (a default applied), "" for
     // none: a polkit detail, so a rule can say who may join which bridge.
     virtual std::string bridgeFor(const core::MachineSpec& spec) const { return spec.bridge.value_or(""); }

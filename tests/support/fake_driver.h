@@ -81,6 +81,10 @@ public:
     // What locksFor() claims beyond the engine's own (a Proxmox driver's
     // vmid, a source its server lets clone one at a time).
     std::function<std::vector<core::ResourceLock>(const core::Request&)> extraLocks;
+    // Keys of its own (as a Proxmox driver's last_octet) and its default
+    // address pool.
+    std::vector<core::SpecKeyRule> ownKeys;
+    std::string defaultPool;
 
     // ---- observing ----
 
@@ -109,6 +113,8 @@ public:
     std::string_view kind() const override { return "container"; }
     core::Result<void> validate(const core::MachineSpec& spec) const override;
     std::vector<core::ResourceLock> locksFor(const core::Request& request) const override;
+    core::SpecKeyRules specKeys() const override { return ownKeys; }
+    std::string addressPool() const override { return defaultPool; }
     std::string plan(const std::string& name, const core::MachineSpec& spec) const override;
     core::Result<drivers::MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
                                                drivers::JobContext& ctx) override;

@@ -186,6 +186,18 @@ private:
     {
         r.returnResults({{"debian-bookworm-amd64", "base", "/var/lib/zenith/images/x.tar", 123456789ull}});
     }
+    void ListPools(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, std::string,
+                                                           std::vector<std::string>, uint32_t, uint32_t>>>&& r) override
+    {
+        r.returnResults({{"lab", "10.1.10.0/24", "10.1.10.1", "10.1.10.91-10.1.10.250", {"10.1.10.53"}, 160u, 3u}});
+    }
+    void ListLeases(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string>>>&& r, std::string pool) override
+    {
+        if (pool != "lab")
+            return r.returnError(sdbus::Error("org.freedesktop.DBus.Error.InvalidArgs", "no address pool 'x'"));
+        r.returnResults({{"10.1.10.91", "migra-client-01"}});
+    }
+    void NextFreeAddress(sdbus::Result<std::string>&& r, std::string) override { r.returnResults("10.1.10.92/24"); }
     void CancelJob(sdbus::Result<>&& r, uint32_t id) override
     {
         cancelled = id;
@@ -384,6 +396,23 @@ TEST_F(ClientFakeBus, ListsAndCancelReachTheManager)
     EXPECT_EQ((*images)[0].size, 123456789u);
     ASSERT_TRUE(client.cancel(17).has_value());
     EXPECT_EQ(manager_->cancelled.load(), 17u);
+}
+
+TEST_F(ClientFakeBus, PoolsLeasesAndTheNextAddress)
+{
+    auto client = connect();
+    auto pools = client.pools();
+    ASSERT_TRUE(pools.has_value()) << pools.error().message;
+    ASSERT_EQ(pools->size(), 1u);
+    EXPECT_EQ((*pools)[0].range, "10.1.10.91-10.1.10.250");
+    EXPECT_EQ((*pools)[0].dns, std::vector<std::string>{"10.1.10.53"});
+    EXPECT_EQ((*pools)[0].size, 160u);
+    EXPECT_EQ((*pools)[0].leased, 3u);
+    auto leases = client.leases("lab");
+    ASSERT_TRUE(leases.has_value());
+    EXPECT_EQ((*leases)[0].machine, "migra-client-01");
+    EXPECT_EQ(client.leases("x").error().kind, ErrorKind::InvalidArgs);
+    EXPECT_EQ(client.nextFreeAddress("lab").value_or(""), "10.1.10.92/24");
 }
 
 TEST_F(ClientFakeBus, SpecTravelsWithTheContractTypes)

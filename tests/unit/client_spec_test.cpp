@@ -23,6 +23,11 @@ TEST(ClientSpec, EveryContractKeyHasItsType)
         {"wireguard_config", SpecType::String}, {"ports", SpecType::Ports},       {"node", SpecType::String},
         {"vmid", SpecType::UInt32},          {"storage", SpecType::String},       {"iso", SpecType::String},
         {"os_type", SpecType::String},       {"bios", SpecType::String},          {"virtio_iso", SpecType::String},
+        {"pool", SpecType::String},          {"last_octet", SpecType::UInt32},    {"ostemplate", SpecType::String},
+        {"unprivileged", SpecType::Bool},    {"nesting", SpecType::Bool},         {"full_clone", SpecType::Bool},
+        {"cpu_type", SpecType::String},      {"machine", SpecType::String},       {"vga", SpecType::String},
+        {"scsihw", SpecType::String},        {"boot", SpecType::String},          {"agent", SpecType::Bool},
+        {"tablet", SpecType::Bool},          {"onboot", SpecType::Bool},          {"make_template", SpecType::Bool},
     };
     ASSERT_EQ(zenith::client::specKeys().size(), std::size(expected));
     for (const auto& [key, type] : expected) {

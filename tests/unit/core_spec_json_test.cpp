@@ -31,6 +31,7 @@ MachineSpec fullSpec()
     s.cores = 2;
     s.bridge = "br0";
     s.ipv4 = "10.1.10.91/24";
+    s.pool = "cloudpods";
     s.gateway = "10.1.10.1";
     s.dns = std::vector<std::string>{"10.1.10.1", "2001:db8::53"};
     s.ipv6Mode = "wireguard";
@@ -71,7 +72,7 @@ TEST(CoreSpecJson, UsesTheContractKeyNames)
     EXPECT_EQ(j["os_type"], "l26");
     EXPECT_EQ(j["ports"][0], nlohmann::json::array({"tcp", 2222, 22}));
     EXPECT_EQ(j["tunnel"]["remote"], "192.0.2.1");
-    EXPECT_EQ(j.size(), 26u);  // 29 keys minus the three credentials
+    EXPECT_EQ(j.size(), 27u);  // 30 keys minus the three credentials
 }
 
 TEST(CoreSpecJson, RoundTripsEverythingButCredentials)
@@ -95,6 +96,7 @@ TEST(CoreSpecJson, RoundTripsEverythingButCredentials)
     EXPECT_EQ(out->cores, in.cores);
     EXPECT_EQ(out->bridge, in.bridge);
     EXPECT_EQ(out->ipv4, in.ipv4);
+    EXPECT_EQ(out->pool, in.pool);
     EXPECT_EQ(out->gateway, in.gateway);
     EXPECT_EQ(out->dns, in.dns);
     EXPECT_EQ(out->ipv6Mode, in.ipv6Mode);

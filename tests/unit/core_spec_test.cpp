@@ -99,6 +99,7 @@ std::vector<KeyCase> allKeys()
         {"cores", U(2), I(2), "u", "i"},
         {"bridge", S("br0"), U(0), "s", "u"},
         {"ipv4", S("10.1.10.91/24"), AS({"10.1.10.91/24"}), "s", "as"},
+        {"pool", S("cloudpods"), U(1), "s", "u"},
         {"gateway", S("10.1.10.1"), U(1), "s", "u"},
         {"dns", AS({"10.1.10.1"}), S("10.1.10.1"), "as", "s"},
         {"ipv6_mode", S("native"), B(true), "s", "b"},
@@ -118,7 +119,7 @@ std::vector<KeyCase> allKeys()
 
 TEST(CoreSpec, CoversEveryContractKey)
 {
-    EXPECT_EQ(allKeys().size(), 29u);
+    EXPECT_EQ(allKeys().size(), 30u);
 }
 
 TEST(CoreSpec, SpecKeysListsTheContractKeysOnce)

@@ -105,6 +105,7 @@ void EngineTest::openEngine(uint32_t maxJobs, uint32_t maxQueuedJobs)
     core::Config cfg;
     cfg.maxJobs = maxJobs;
     cfg.maxQueuedJobs = maxQueuedJobs;
+    cfg.pools = poolConfig;
     engine = std::make_unique<core::Engine>(cfg, *registry, std::move(ds));
     engine->setObserver(&observer);
     auto recovered = engine->recover();

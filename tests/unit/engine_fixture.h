@@ -64,6 +64,7 @@ protected:
     // Scripts the next engine's driver before its start-up recovery runs,
     // and whether openEngine() waits for that recovery (its `recover` job).
     std::function<void(testsupport::FakeDriver&)> beforeRecovery;
+    std::map<std::string, core::AddressPool> poolConfig;  // [Pool.NAME] of the next engine
     bool waitForRecovery = true;
 
     // A fresh engine and registry on the same files and the same FakeDisk,

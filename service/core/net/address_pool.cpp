@@ -29,6 +29,7 @@ Result<Ipv4Pool> parseIpv4Pool(const AddressPool& c)
         return bad(fmt::format("Subnet={}: the prefix length must be 1-30", c.subnet));
     Ipv4Pool p;
     p.name = c.name;
+    p.dns = c.dns;
     p.prefixLength = prefix->length;
     p.network = prefix->address & ipv4Netmask(prefix->length);
     if (p.network != prefix->address)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -20,6 +21,7 @@ struct Ipv4Pool {
     unsigned prefixLength = 0;
     uint32_t gateway = 0;  // 0: none
     uint32_t first = 0, last = 0;  // the range handed out, inclusive
+    std::vector<std::string> dns;  // what a machine of the pool resolves with
 
     bool contains(uint32_t a) const;  // in the subnet
     uint32_t broadcast() const;

@@ -64,7 +64,8 @@ public:
         // side (unless its driver serializes them), but it cannot be
         // destroyed or started meanwhile.
         req.locks.push_back(machineLock(req.source, LockMode::Shared));
-        addClaimedLocks(req, *src->driver);
+        if (auto r = addClaimedLocks(req, *src->driver, env); !r)
+            return std::unexpected(r.error());
         return req;
     }
 
@@ -80,6 +81,8 @@ public:
         if (!source)
             return fail(ErrorCode::NoSuchMachine, fmt::format("machine '{}' is gone", req.source));
         const bool start = !(req.flags & kFlagNoStart);
+        if (auto r = run.claimAddress(); !r)
+            return r;
         auto facts = run.driver().clone(*source, req.machine, req.spec, start, run.job());
         return adoptMadeMachine(run, facts, start);
     }

@@ -39,7 +39,8 @@ public:
         setNetworkDetails(req, **d, *spec);
         req.spec = std::move(*spec);
         req.locks.push_back(machineLock(req.machine));
-        addClaimedLocks(req, **d);
+        if (auto r = addClaimedLocks(req, **d, env); !r)
+            return std::unexpected(r.error());
         return req;
     }
 
@@ -52,6 +53,8 @@ public:
     {
         const Request& req = run.request();
         const bool start = !(req.flags & kFlagNoStart);
+        if (auto r = run.claimAddress(); !r)
+            return r;
         auto facts = run.driver().create(req.machine, req.spec, start, run.job());
         return adoptMadeMachine(run, facts, start);
     }

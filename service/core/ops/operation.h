@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/machine.h"
+#include "core/net/address_pool.h"
 #include "core/request.h"
 #include "core/spec_value.h"
 #include "drivers/driver.h"
@@ -35,6 +36,9 @@ public:
     virtual const Config& config() const = 0;
     virtual drivers::Driver* driver(std::string_view backend) const = 0;
     virtual std::optional<MachineRecord> machine(const std::string& name) const = 0;
+    // An address pool ([Pool.NAME]) and who holds its addresses now.
+    virtual const Ipv4Pool* pool(std::string_view name) const = 0;
+    virtual Result<Ipv4Leases> poolLeases(const std::string& name) const = 0;
 };
 
 // The caller's arguments, whatever the bus method: `machine` is the new name
@@ -59,6 +63,11 @@ public:
     // The subject is made: its facts recorded, its state set.
     virtual void adoptFacts(const drivers::MachineFacts& facts, MachineState state) = 0;
     virtual void setState(MachineState state) = 0;
+    // Leases the address the spec asks for (ipv4=auto, an address in a
+    // pool, last_octet) to the subject and puts it into the job's spec;
+    // nothing to do for a spec without one. Released by the engine when the
+    // job fails or the machine is destroyed.
+    virtual Result<void> claimAddress() = 0;
 };
 
 class Operation {

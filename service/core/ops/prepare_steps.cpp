@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "core/flags.h"
+#include "core/inet.h"
+#include "core/ops/address_request.h"
 #include "core/names.h"
 #include "core/text_quote.h"
 
@@ -47,17 +49,31 @@ void setNetworkDetails(Request& req, const drivers::Driver& d, const MachineSpec
     req.hostPorts.assign(ports.begin(), ports.end());
 }
 
-void addClaimedLocks(Request& req, const drivers::Driver& d)
+Result<void> addClaimedLocks(Request& req, const drivers::Driver& d, const OperationEnv& env)
 {
+    auto address = addressRequestOf(req.spec, d, env);
+    if (!address)
+        return std::unexpected(address.error());
+    auto preview = previewAddress(*address, env, req.machine);
+    if (!preview)
+        return std::unexpected(preview.error());
+    // A chosen address (explicit or by last octet) is claimed from submit;
+    // `auto` picks one only when the job leases it.
+    std::optional<uint32_t> chosen;
+    if (address->kind == AddressRequest::Kind::Explicit)
+        chosen = address->address;
+    else if (address->kind == AddressRequest::Kind::LastOctet)
+        chosen = *preview;
+    if (chosen) {
+        const std::string text = formatIpv4(*chosen);
+        req.locks.push_back({"address:" + text, LockMode::Exclusive, fmt::format("address {}", text)});
+    }
     for (const auto& p : req.spec.ports.value_or(std::vector<PortForward>{}))
         req.locks.push_back({fmt::format("hostport:{}/{}", p.proto, p.hostPort), LockMode::Exclusive,
                              fmt::format("host port {}/{}", p.hostPort, p.proto)});
-    if (req.spec.ipv4 && *req.spec.ipv4 != "auto") {
-        std::string address = req.spec.ipv4->substr(0, req.spec.ipv4->find('/'));
-        req.locks.push_back({"address:" + address, LockMode::Exclusive, fmt::format("address {}", address)});
-    }
     for (auto& l : d.locksFor(req))
         req.locks.push_back(std::move(l));
+    return {};
 }
 
 }  // namespace zenith::core::ops

@@ -25,8 +25,10 @@ Result<Subject> existingSubject(const OperationEnv& env, const std::string& name
 void setNetworkDetails(Request& req, const drivers::Driver& d, const MachineSpec& spec);
 
 // The subject's lock (and a clone's source, shared) are set by the caller;
-// this adds what the spec claims (host ports, an explicit address) and what
-// the driver claims (a vmid, a serialized source).
-void addClaimedLocks(Request& req, const drivers::Driver& d);
+// this checks the address the spec asks for against its pool and the leases
+// (InvalidArgs, AddressExhausted) and adds what the spec claims (host ports,
+// a chosen address) and what the driver claims (a vmid, a serialized
+// source).
+Result<void> addClaimedLocks(Request& req, const drivers::Driver& d, const OperationEnv& env);
 
 }  // namespace zenith::core::ops

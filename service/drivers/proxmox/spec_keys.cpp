@@ -101,11 +101,10 @@ Result<void> lastOctetKey(std::string_view key, const SpecValue& v)
                       fmt::format("spec key '{}' = {} is out of range: accepted 1-254", key, n));
 }
 
-constexpr std::array<SpecKeyRule, 9> kLxc{{
+constexpr std::array<SpecKeyRule, 8> kLxc{{
     {"node", "s", check::token},
     {"vmid", "u", check::vmid},
     {"storage", "s", check::token},
-    {"pool", "s", check::token},
     {"last_octet", "u", lastOctetKey},
     {"ostemplate", "s", check::reference},
     {"unprivileged", "b", check::any},
@@ -113,11 +112,10 @@ constexpr std::array<SpecKeyRule, 9> kLxc{{
     {"full_clone", "b", check::any},
 }};
 
-constexpr std::array<SpecKeyRule, 18> kQemu{{
+constexpr std::array<SpecKeyRule, 17> kQemu{{
     {"node", "s", check::token},
     {"vmid", "u", check::vmid},
     {"storage", "s", check::token},
-    {"pool", "s", check::token},
     {"iso", "s", check::reference},
     {"os_type", "s", osTypeKey},
     {"bios", "s", biosKey},

@@ -60,6 +60,11 @@ public:
     Result<std::vector<MachineSummary>> machines();
     Result<std::vector<JobSummary>> jobs();
     Result<std::vector<ImageInfo>> images(const std::string& backend);
+    // Address pools (extension): their use, a pool's leases, and the address
+    // ipv4=auto would get now.
+    Result<std::vector<PoolInfo>> pools();
+    Result<std::vector<LeaseInfo>> leases(const std::string& pool);
+    Result<std::string> nextFreeAddress(const std::string& pool);
     Result<void> cancel(uint32_t jobId);
 
     // A handle on an existing job (no call is made).

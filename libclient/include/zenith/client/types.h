@@ -44,6 +44,17 @@ struct ImageInfo {  // one row of ListImages
     uint64_t size = 0;
 };
 
+struct PoolInfo {  // one row of ListPools (extension)
+    std::string name, subnet, gateway, range;
+    std::vector<std::string> dns;
+    uint32_t size = 0;    // addresses in the range
+    uint32_t leased = 0;  // leases held
+};
+
+struct LeaseInfo {  // one row of ListLeases (extension)
+    std::string address, machine;
+};
+
 struct JobStatus {  // every property of org.zenith.Provisioner.Job
     uint32_t id = 0;
     std::string path;

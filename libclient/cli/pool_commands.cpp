@@ -1,0 +1,82 @@
+#include "pool_commands.h"
+
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tables.h"
+
+namespace zenithctl {
+
+using nlohmann::json;
+
+PoolCommands addPoolCommands(CLI::App& app)
+{
+    PoolCommands c;
+    c.pools = app.add_subcommand("pools", "List address pools with their use");
+    c.leases = app.add_subcommand("leases", "List the addresses a pool has handed out");
+    c.leases->add_option("POOL", c.pool, "Pool name (see `zenithctl pools`)")->required();
+    c.nextIp = app.add_subcommand("next-ip", "Print the address ipv4=auto would get now from a pool");
+    c.nextIp->add_option("POOL", c.pool, "Pool name (see `zenithctl pools`)")->required();
+    return c;
+}
+
+std::optional<ExitCode> runPoolCommands(const PoolCommands& c, zenith::client::Client& client, bool asJson,
+                                        Output& out)
+{
+    if (c.pools->parsed()) {
+        auto rows = client.pools();
+        if (!rows)
+            return out.error(rows.error());
+        if (asJson) {
+            auto doc = json::array();
+            for (const auto& p : *rows)
+                doc.push_back({{"name", p.name},
+                               {"subnet", p.subnet},
+                               {"gateway", p.gateway},
+                               {"range", p.range},
+                               {"dns", p.dns},
+                               {"size", p.size},
+                               {"leased", p.leased},
+                               {"free", p.size > p.leased ? p.size - p.leased : 0}});
+            std::cout << doc.dump() << '\n';
+        } else {
+            std::vector<std::vector<std::string>> cells;
+            for (const auto& p : *rows)
+                cells.push_back({p.name, p.subnet, p.gateway, p.range, fmt::format("{}/{}", p.leased, p.size)});
+            std::cout << formatTable({"NAME", "SUBNET", "GATEWAY", "RANGE", "LEASED"}, cells);
+        }
+        return ExitCode::Ok;
+    }
+    if (c.leases->parsed()) {
+        auto rows = client.leases(c.pool);
+        if (!rows)
+            return out.error(rows.error());
+        if (asJson) {
+            auto doc = json::array();
+            for (const auto& l : *rows)
+                doc.push_back({{"address", l.address}, {"machine", l.machine}});
+            std::cout << doc.dump() << '\n';
+        } else {
+            std::vector<std::vector<std::string>> cells;
+            for (const auto& l : *rows)
+                cells.push_back({l.address, l.machine});
+            std::cout << formatTable({"ADDRESS", "MACHINE"}, cells);
+        }
+        return ExitCode::Ok;
+    }
+    if (c.nextIp->parsed()) {
+        auto next = client.nextFreeAddress(c.pool);
+        if (!next)
+            return out.error(next.error());
+        if (asJson)
+            std::cout << json{{"pool", c.pool}, {"address", *next}}.dump() << '\n';
+        else
+            std::cout << *next << '\n';
+        return ExitCode::Ok;
+    }
+    return std::nullopt;
+}
+
+}  // namespace zenithctl

@@ -1,0 +1,29 @@
+// zenithctl pools | leases POOL | next-ip POOL: the address pools, as the
+// original `cloudpod-next-ip` answered "which address is next".
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "exit_codes.h"
+#include "output.h"
+#include "zenith/client/client.h"
+
+namespace zenithctl {
+
+struct PoolCommands {
+    CLI::App* pools = nullptr;
+    CLI::App* leases = nullptr;
+    CLI::App* nextIp = nullptr;
+    std::string pool;
+};
+
+PoolCommands addPoolCommands(CLI::App& app);
+
+// The exit code when one of them was given, nullopt otherwise.
+std::optional<ExitCode> runPoolCommands(const PoolCommands& c, zenith::client::Client& client, bool asJson,
+                                        Output& out);
+
+}  // namespace zenithctl

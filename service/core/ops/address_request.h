@@ -1,0 +1,43 @@
+// Which address a new machine asks for, and from which pool: `ipv4=auto`
+// (the next free address), an explicit `ipv4` inside a pool's subnet (leased
+// so nobody else gets it), or the CloudPods shorthand `last_octet` (a
+// backend key: "91" in 10.1.10.0/24). The pool is the spec's `pool` or the
+// backend's default (Driver::addressPool()). Checked at prepare against the
+// config and the leases (a clear error before any job), leased for real in
+// the job (one registry transaction, so two creates never get one address).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/net/address_pool.h"
+#include "core/ops/operation.h"
+
+namespace zenith::core::ops {
+
+struct AddressRequest {
+    enum class Kind { None, Auto, Explicit, LastOctet };
+    Kind kind = Kind::None;
+    const Ipv4Pool* pool = nullptr;  // null: an explicit address outside every pool, not leased
+    uint32_t address = 0;            // Explicit
+    unsigned lastOctet = 0;          // LastOctet
+};
+
+// What `spec` asks for; InvalidArgs naming the key when it cannot be met
+// (no such pool, `auto` without a pool, an address outside the pool given,
+// both ipv4 and last_octet).
+Result<AddressRequest> addressRequestOf(const MachineSpec& spec, const drivers::Driver& driver,
+                                        const OperationEnv& env);
+
+// The prepare-time check against the leases now: the address it would get
+// (AddressExhausted, or InvalidArgs for an address leased to another
+// machine); nullopt when nothing is leased.
+Result<std::optional<uint32_t>> previewAddress(const AddressRequest& request, const OperationEnv& env,
+                                               const std::string& machine);
+
+// `spec` with the leased address: ipv4 as a.b.c.d/len, the pool's gateway
+// and DNS where the spec gives none, and the pool named.
+void applyLeasedAddress(MachineSpec& spec, const AddressRequest& request, uint32_t address);
+
+}  // namespace zenith::core::ops
