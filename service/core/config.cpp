@@ -504,6 +504,21 @@ private:
                 return bad(fmt::format("not inside the host addresses of Subnet={}", pool.subnet));
             }
         }
+        // Leases are kept per pool: two pools sharing addresses could hand
+        // one address to two machines.
+        for (auto a = config_.pools.begin(); a != config_.pools.end(); ++a)
+            for (auto b = std::next(a); b != config_.pools.end(); ++b) {
+                auto na = *parseIpv4Prefix(a->second.subnet), nb = *parseIpv4Prefix(b->second.subnet);
+                const unsigned shorter = std::min(na.length, nb.length);
+                if ((na.address & ipv4Netmask(shorter)) == (nb.address & ipv4Netmask(shorter))) {
+                    section_ = "Pool." + b->first;
+                    line_ = poolLines_.at(b->first).subnet;
+                    key_ = "Subnet";
+                    value_ = b->second.subnet;
+                    return bad(fmt::format("overlaps Subnet={} of [Pool.{}]; pools must not share addresses",
+                                           a->second.subnet, a->first));
+                }
+            }
         for (auto& [name, c] : config_.proxmox) {
             const auto& lines = proxmoxLines_.at(name);
             section_ = "Proxmox." + name;

@@ -39,18 +39,26 @@ Engine::Engine(Config config, Registry& registry, std::vector<std::unique_ptr<dr
 
 Engine::~Engine()
 {
-    std::map<uint32_t, std::jthread> workers;
     {
         std::lock_guard lock(impl_->mu);
         impl_->stopping = true;
         for (auto& [id, e] : impl_->jobs)
             if (!isFinished(e->snap.state))
                 e->stop.request_stop();
-        workers.swap(impl_->workers);
     }
     // jthread joins on destruction; done outside the lock because finishing
-    // jobs take it.
-    workers.clear();
+    // jobs take it. Until none is left: a job that finished just before
+    // `stopping` was set may still launch the ones its slot let start.
+    for (;;) {
+        std::map<uint32_t, std::jthread> workers;
+        {
+            std::lock_guard lock(impl_->mu);
+            workers.swap(impl_->workers);
+        }
+        if (workers.empty())
+            break;
+        workers.clear();
+    }
 }
 
 std::vector<uint32_t> Engine::shutdown(std::chrono::milliseconds timeout)
@@ -202,9 +210,6 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
                 I.machines[m.name] = m;
                 added = m;
             }
-            // The job starts now when a slot is free (its state and its
-            // machine's transitional state are set before the reply).
-            dispatched = I.dispatch();
         }
     }
 
@@ -219,14 +224,23 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
         I.persistMachine(*added);
         I.notifyMachineAdded(*added);
     }
-    I.announceChanged(dispatched.changed);
     I.persistJob(snap);
     I.auditJob(snap, request, dryRun ? "dry-run" : "submitted", dryRun ? snap.message : std::string());
     log::info({.uid = uid, .machine = request.machine, .job = snap.id}, "job {} ({}) {}", snap.id, snap.operation,
               dryRun ? "dry run: " + snap.message : std::string(toString(snap.state)));
     I.notifyJobAdded(snap);
-    if (dryRun)
+    if (dryRun) {
         I.notifyJobFinished(snap);
+        return Submitted{snap.id, request.machine};
+    }
+    // Only now may the job leave the queue: whatever it does from here on
+    // reaches the registry and the observer after its announcement.
+    {
+        std::lock_guard lock(I.mu);
+        e->announced = true;
+        dispatched = I.dispatch();
+    }
+    I.announceChanged(dispatched.changed);
     I.launch(dispatched.toStart);
     return Submitted{snap.id, request.machine};
 }
@@ -256,7 +270,15 @@ Result<void> Engine::cancel(uint32_t jobId)
         I.finishJob(e, fail(ErrorCode::Cancelled, "cancelled before it started"), false);
         return {};
     }
-    I.updateJob(e, [](JobSnapshot& s) { s.message = "cancelling"; }, false);
+    JobSnapshot copy;
+    {
+        std::lock_guard lock(I.mu);
+        if (isFinished(e->snap.state))
+            return {};  // it ended meanwhile; its final message stays
+        e->snap.message = "cancelling";
+        copy = e->snap;
+    }
+    I.notifyJobChanged(copy);
     return {};
 }
 

@@ -36,6 +36,12 @@ struct JobEntry {
     // thread ever comes back, its result is not written over that record.
     bool abandoned = false;
     bool started = false;  // left the queue: it has (had) a worker thread and a slot
+    // submit() has announced it (registry, observer): only then may it
+    // leave the queue, so nothing it does overtakes its announcement.
+    bool announced = false;
+    // Its machine stays when it fails (a cancel whose undo failed: the
+    // machine is kept, failed, with its address).
+    bool keepMade = false;
     // The start-up `recover` job (no operation, no request): the machines it
     // checks.
     std::vector<std::string> recovery;
@@ -64,8 +70,10 @@ struct Engine::Impl final : OperationEnv {
     uint32_t nextJobId = 1;
     size_t activeJobs = 0;  // started and not yet finished (at most MaxJobs)
     // Worker threads; joined on destruction (and reaped as they finish).
-    std::map<uint32_t, std::jthread> workers;
+    // finishedWorkers before workers: a worker's last act is to list itself
+    // there, so it must outlive the threads joined in `workers`' destructor.
     std::vector<uint32_t> finishedWorkers;
+    std::map<uint32_t, std::jthread> workers;
 
     Impl(Config c, Registry& r) : config_(std::move(c)), registry(r) {}
 
@@ -202,7 +210,7 @@ struct Engine::Impl final : OperationEnv {
     };
     Dispatched dispatch();
     void announceChanged(const std::vector<MachineRecord>& changed);
-    void launch(const std::vector<std::shared_ptr<JobEntry>>& toStart);  // takes mu
+    void launch(const std::vector<std::shared_ptr<JobEntry>>& toStart) noexcept;  // takes mu
     void runJob(std::shared_ptr<JobEntry> e);
     // The operation's run() with every exception turned into a failed
     // result: nothing a driver throws (bad_alloc included) may reach

@@ -121,6 +121,11 @@ public:
     }
     void setState(MachineState state) override { impl_.setMachineState(e_->request.machine, state); }
     Result<void> claimAddress() override;
+    void keepMadeMachine() override
+    {
+        std::lock_guard lock(impl_.mu);
+        e_->keepMade = true;
+    }
 
 private:
     Engine::Impl& impl_;
@@ -171,7 +176,7 @@ Engine::Impl::Dispatched Engine::Impl::dispatch()
         return out;
     for (auto it = queue.begin(); it != queue.end() && activeJobs < config_.maxJobs;) {
         auto e = *it;
-        if (!locks.serialFree(e->request.locks)) {
+        if (!e->announced || !locks.serialFree(e->request.locks)) {
             ++it;
             continue;
         }
@@ -179,9 +184,10 @@ Engine::Impl::Dispatched Engine::Impl::dispatch()
         locks.holdSerial(e->snap.id, e->request.locks);
         e->started = true;
         ++activeJobs;
+        // Step and message stay until the operation reports its first step:
+        // a step of the engine's own would reach clients as one more
+        // ProgressChanged step.
         e->snap.state = JobState::Running;
-        e->snap.step = "started";
-        e->snap.message = fmt::format("{} of {} started", e->snap.operation, e->snap.machine);
         if (auto state = e->request.operation->transitional()) {
             auto m = machines.find(e->request.machine);
             if (m != machines.end() && m->second.state != *state) {
@@ -194,13 +200,27 @@ Engine::Impl::Dispatched Engine::Impl::dispatch()
     return out;
 }
 
-void Engine::Impl::launch(const std::vector<std::shared_ptr<JobEntry>>& toStart)
+void Engine::Impl::launch(const std::vector<std::shared_ptr<JobEntry>>& toStart) noexcept
 {
-    if (toStart.empty())
-        return;
-    std::lock_guard lock(mu);
-    for (const auto& e : toStart)
-        workers.emplace(e->snap.id, std::jthread([this, e] { runJob(e); }));
+    for (const auto& e : toStart) {
+        bool launched = false;
+        try {
+            std::lock_guard lock(mu);
+            workers.emplace(e->snap.id, std::jthread([this, e] { runJob(e); }));
+            launched = true;
+        } catch (...) {
+            // No thread (EAGAIN under a task limit, no memory): the job
+            // fails rather than holding its slot and locks for ever.
+        }
+        if (!launched) {
+            try {
+                log::error({.machine = e->snap.machine, .job = e->snap.id}, "job {}: cannot start a thread for it",
+                           e->snap.id);
+            } catch (...) {
+            }
+            finishJobMinimally(e);
+        }
+    }
 }
 
 void Engine::Impl::announceChanged(const std::vector<MachineRecord>& changed)
@@ -343,7 +363,8 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
         std::lock_guard lock(mu);
         auto it = machines.find(req.machine);
         if (it != machines.end()) {
-            if ((effect == OperationEffect::Makes && !result) || (effect == OperationEffect::Removes && result)) {
+            if ((effect == OperationEffect::Makes && !result && !e->keepMade) ||
+                (effect == OperationEffect::Removes && result)) {
                 removed = it->second;
                 machines.erase(it);
             }
@@ -368,6 +389,13 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
     JobSnapshot copy;
     bool abandoned = false;
     Dispatched next;  // the queued jobs this one's slot lets start
+    // Launched however this function is left (a throwing observer or
+    // registry included): else they would hold their slots for ever.
+    struct LaunchAtExit {
+        Impl& impl;
+        Dispatched& jobs;
+        ~LaunchAtExit() { impl.launch(jobs.toStart); }
+    } launchAtExit{*this, next};
     {
         std::lock_guard lock(mu);
         auto& s = e->snap;
@@ -410,7 +438,6 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
               copy.errorMessage.empty() ? "" : ": ", copy.errorMessage);
     notifyJobChanged(copy);
     notifyJobFinished(copy);
-    launch(next.toStart);
 }
 
 }  // namespace zenith::core

@@ -5,6 +5,7 @@
 #include <sdbus-c++/Error.h>
 
 #include "core/spec.h"
+#include "core/text_quote.h"
 
 namespace zenith::dbus {
 
@@ -41,14 +42,14 @@ core::Result<SpecValue::Variant> convert(const std::string& key, const sdbus::Va
             const std::string innerSig = inner.isEmpty() ? std::string() : inner.peekValueType();
             if (innerSig != "s")
                 return core::fail(ErrorCode::InvalidArgs,
-                                  fmt::format("{} key '{}': entry '{}' must be a string (s), got '{}'", argument, key,
-                                              k, innerSig));
+                                  fmt::format("{} key {}: entry {} must be a string (s), got '{}'", argument,
+                                              core::quoteForMessage(key), core::quoteForMessage(k), innerSig));
             out.emplace(k, inner.get<std::string>());
         }
         return out;
     }
-    return core::fail(ErrorCode::InvalidArgs, fmt::format("{} key '{}': unsupported type '{}' (accepted: {})",
-                                                          argument, key, sig, kAccepted));
+    return core::fail(ErrorCode::InvalidArgs, fmt::format("{} key {}: unsupported type '{}' (accepted: {})",
+                                                          argument, core::quoteForMessage(key), sig, kAccepted));
 }
 
 }  // namespace
@@ -60,9 +61,9 @@ core::Result<core::SpecMap> specFromVariants(const std::map<std::string, sdbus::
     core::SpecMap out;
     for (const auto& [key, v] : raw) {
         if (!isKey(key))
-            return core::fail(ErrorCode::InvalidArgs, fmt::format("unknown {} key '{}'", argument, key));
+            return core::fail(ErrorCode::InvalidArgs, fmt::format("unknown {} key {}", argument, core::quoteForMessage(key)));
         if (v.isEmpty())
-            return core::fail(ErrorCode::InvalidArgs, fmt::format("{} key '{}': empty variant", argument, key));
+            return core::fail(ErrorCode::InvalidArgs, fmt::format("{} key {}: empty variant", argument, core::quoteForMessage(key)));
         const std::string sig = v.peekValueType();
         try {
             auto value = convert(key, v, sig, argument);
@@ -72,7 +73,7 @@ core::Result<core::SpecMap> specFromVariants(const std::map<std::string, sdbus::
         } catch (const sdbus::Error& e) {
             // Only a malformed message gets here (the signature was checked).
             return core::fail(ErrorCode::InvalidArgs,
-                              fmt::format("{} key '{}': cannot read value of type '{}'", argument, key, sig));
+                              fmt::format("{} key {}: cannot read value of type '{}'", argument, core::quoteForMessage(key), sig));
         }
     }
     return out;

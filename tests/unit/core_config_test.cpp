@@ -227,6 +227,9 @@ TEST(CoreConfig, EveryErrorNamesFileLineSectionAndKey)
         {"[Daemon]\nMaxJobs=4x\n", "test.conf:2: [Daemon] MaxJobs=4x: expected"},
         {"[Daemon]\nMaxJobs=\x01\n", "test.conf:2: [Daemon] MaxJobs=\\x01: control characters"},
         {"[Limits]\nCPU=1-2\n", "test.conf:2: [Limits] CPU=1-2: unknown key"},
+        // Leases are per pool: pools sharing addresses are refused.
+        {"[Pool.a]\nSubnet=10.1.0.0/16\n[Pool.b]\nSubnet=10.1.10.0/24\n",
+         "test.conf:4: [Pool.b] Subnet=10.1.10.0/24: overlaps Subnet=10.1.0.0/16 of [Pool.a]"},
         {"[Limits]\nCPUQuota=400-25\n", "test.conf:2: [Limits] CPUQuota=400-25: expected 1 <= MIN <= MAX"},
         {"[Limits]\nCPUQuota=0-25\n", "test.conf:2: [Limits] CPUQuota=0-25: expected 1 <= MIN <= MAX"},
         {"[Limits]\nCPUQuota=25\n", "test.conf:2: [Limits] CPUQuota=25: expected MIN-MAX"},

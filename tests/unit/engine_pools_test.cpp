@@ -191,5 +191,37 @@ TEST_F(EnginePoolsTest, TheCloudPodsLastOctetAndTheBackendsDefaultPool)
     EXPECT_EQ(leases().size(), 2u);
 }
 
+// An address inside a pool other than the backend's default is that pool's:
+// leased from it, so its `auto` never hands it out again.
+TEST_F(EnginePoolsTest, AnExplicitAddressInAnyPoolIsLeasedFromThatPool)
+{
+    driver->defaultPool = "lab";
+    auto s = create("elsewhere", {{"ipv4", S("192.168.7.20/24")}});
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(observer.waitFinished(s->jobId).state, JobState::Done);
+    auto other = engine->poolLeases("other");
+    ASSERT_TRUE(other);
+    ASSERT_EQ(other->size(), 1u);
+    EXPECT_EQ(other->front().address, "192.168.7.20");
+    EXPECT_EQ(driver->lastSpec()->pool, "other");
+    EXPECT_TRUE(leases().empty());
+}
+
+// A clone does not take its source's address or guest id: it gets the next
+// free address of the source's pool unless the overrides name one.
+TEST_F(EnginePoolsTest, AClonesAddressIsANewOneFromTheSourcesPool)
+{
+    auto s = create("pod1", {{"ipv4", S("auto")}, {"pool", S("lab")}});
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(observer.waitFinished(s->jobId).state, JobState::Done);
+    auto req = engine->prepareClone("pod1", "pod1-copy", {}, core::kFlagNoStart);
+    ASSERT_TRUE(req) << req.error().message;
+    auto c = engine->submit(*req, 1000);
+    ASSERT_TRUE(c) << c.error().message;
+    ASSERT_EQ(observer.waitFinished(c->jobId).state, JobState::Done);
+    EXPECT_EQ(driver->lastSpec()->ipv4, "10.1.10.92/24");
+    EXPECT_EQ(leases(), (std::map<std::string, std::string>{{"10.1.10.91", "pod1"}, {"10.1.10.92", "pod1-copy"}}));
+}
+
 }  // namespace
 }  // namespace zenith::unittest

@@ -48,9 +48,12 @@ TEST(ProxmoxApiReply, ManyRefusedFieldsAreCountedNotAllListed)
 
 TEST(ProxmoxApiReply, ATaskNotVisibleYetIsRetried)
 {
-    auto f = classify(400, "no such task", "{\"data\":null}");
+    // As Tasks.pm answers: the generic status line, the reason in `upid`.
+    auto f = classify(400, "Parameter verification failed.", R"({"errors":{"upid":"no such task"},"data":null})");
     EXPECT_TRUE(f.transient);
     EXPECT_EQ(f.error.code, ErrorCode::BackendFailed);
+    auto old = classify(400, "no such task", "{\"data\":null}");
+    EXPECT_TRUE(old.transient);
 }
 
 TEST(ProxmoxApiReply, RefusedTokenAndMissingPermission)

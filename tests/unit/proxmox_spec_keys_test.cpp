@@ -92,9 +92,11 @@ TEST(ProxmoxSpecKeys, EnumeratedHardwareValuesAreTheServers)
     expectInvalid(qemu({{"vga", S("vga")}}), "'vga' = 'vga' is not one of");
     expectInvalid(qemu({{"scsihw", S("virtio")}}), "'scsihw'");
     expectInvalid(qemu({{"cpu_type", S("host;rm -rf")}}), "'cpu_type'");
-    for (auto bad : {"scsi0;ide2", "order=", "order=scsi", "order=scsi0;;ide2", "order=0scsi", "order=scsi0,ide2"})
+    for (auto bad : {"scsi0;ide2", "order=", "order=scsi", "order=scsi0;;ide2", "order=0scsi", "order=scsi0,ide2",
+                     "order=efidisk0", "order=tpmstate0", "order=foo1", "cdnx", "legacy="})
         expectInvalid(qemu({{"boot", S(bad)}}), "is not a boot order");
-    EXPECT_TRUE(qemu({{"boot", S("order=virtio0")}}));
+    for (auto good : {"order=virtio0", "order=scsi0;ide2;net0", "order=hostpci0", "cdn", "legacy=dc"})
+        EXPECT_TRUE(qemu({{"boot", S(good)}})) << good;
 }
 
 }  // namespace

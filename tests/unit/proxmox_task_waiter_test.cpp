@@ -78,6 +78,27 @@ TEST_F(ProxmoxTaskWaiterTest, PollsTheUpidsNodeAndTurnsLogLinesIntoProgress)
     EXPECT_NE(reqs.back().url.find("start=2"), std::string::npos) << reqs.back().url;
 }
 
+// A task whose log is still empty reads as [{"n":1,"t":"no content"}]: the
+// next read must start at the first real line, not after it.
+TEST_F(ProxmoxTaskWaiterTest, AnEmptyLogsPlaceholderIsNoLine)
+{
+    fake.on("GET", base + "/status", {status("running"), status("stopped", "OK")});
+    fake.on("GET", base + "/log",
+            {lines(R"j([{"n":1,"t":"no content"}])j"), lines(R"j([{"n":1,"t":"starting CT 9101"}])j")});
+    auto r = waitForTask(api, upid, job, how);
+    ASSERT_TRUE(r) << r.error().message;
+    auto reqs = fake.requests();
+    std::vector<std::string> logReads;
+    for (const auto& req : reqs)
+        if (req.url.find("/log") != std::string::npos)
+            logReads.push_back(req.url);
+    ASSERT_EQ(logReads.size(), 2u);
+    EXPECT_NE(logReads[1].find("start=0"), std::string::npos) << logReads[1];
+    auto events = job.events();
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].message, "starting CT 9101");
+}
+
 TEST_F(ProxmoxTaskWaiterTest, WarningsAreASuccessAndSaySo)
 {
     fake.on("GET", base + "/status", {status("stopped", "WARNINGS: 1")});
@@ -102,7 +123,9 @@ TEST_F(ProxmoxTaskWaiterTest, AFailedTaskFailsWithItsExitStatus)
 
 TEST_F(ProxmoxTaskWaiterTest, ABrandNewTaskThatIsNotVisibleYetIsAskedAgain)
 {
-    fake.on("GET", base + "/status", {{400, "no such task", ""}, status("stopped", "OK")});
+    fake.on("GET", base + "/status", {{400, "Parameter verification failed.",
+                                       R"({"errors":{"upid":"no such task"},"data":null})"},
+                                      status("stopped", "OK")});
     fake.on("GET", base + "/log", {lines("[]")});
     RetryPolicy quick;
     quick.sleep = [](std::chrono::milliseconds, std::stop_token) { return true; };

@@ -60,8 +60,13 @@ Result<AddressRequest> addressRequestOf(const MachineSpec& spec, const drivers::
     if (req.pool && !req.pool->contains(prefix->address)) {
         if (spec.pool)
             return invalid(fmt::format("ipv4: {} is not in pool '{}'", formatIpv4(prefix->address), *spec.pool));
-        req.pool = nullptr;  // outside the backend's pool: the caller's own address, not leased
+        req.pool = nullptr;
     }
+    // An address inside any pool is that pool's to hand out (pools never
+    // overlap); outside every pool it is the caller's own, not leased.
+    for (auto it = env.config().pools.begin(); !req.pool && it != env.config().pools.end(); ++it)
+        if (const Ipv4Pool* p = env.pool(it->first); p && p->contains(prefix->address))
+            req.pool = p;
     if (req.pool && prefix->length != req.pool->prefixLength)
         return invalid(fmt::format("ipv4: {} has prefix length /{}, pool '{}' is a /{}", *spec.ipv4, prefix->length,
                                    req.pool->name, req.pool->prefixLength));

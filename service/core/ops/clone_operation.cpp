@@ -42,6 +42,12 @@ public:
         auto base = specFromJson(src->record.specJson.empty() ? "{}" : src->record.specJson, keys);
         if (!base)
             return std::unexpected(base.error());
+        // A guest id is the source's own, never a clone's.
+        base->backend.values.erase("vmid");
+        // An address from a pool is the source's: unless the overrides give
+        // one, the clone gets the next free address of the same pool.
+        if (base->pool && !over->ipv4 && !over->backend.has("last_octet"))
+            base->ipv4 = "auto";
         MachineSpec merged = mergeSpec(*base, *over);
         if (auto r = src->driver->validate(merged); !r)
             return std::unexpected(r.error());

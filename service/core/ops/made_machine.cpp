@@ -1,5 +1,7 @@
 #include "core/ops/made_machine.h"
 
+#include <fmt/format.h>
+
 namespace zenith::core::ops {
 
 Result<void> adoptMadeMachine(OperationRun& run, const Result<drivers::MachineFacts>& facts, bool started)
@@ -11,7 +13,16 @@ Result<void> adoptMadeMachine(OperationRun& run, const Result<drivers::MachineFa
             made->location = facts->location;
             made->node = facts->node;
             made->vmid = facts->vmid;
-            (void)run.driver().destroy(*made, true, run.job());
+            if (auto undone = run.driver().destroy(*made, true, run.job()); !undone) {
+                // It exists and may run: keep it listed (failed) with its
+                // address, so nobody else gets that address meanwhile.
+                run.adoptFacts(*facts, MachineState::Failed);
+                run.keepMadeMachine();
+                return fail(ErrorCode::BackendFailed,
+                            fmt::format("cancelled, but removing what was made failed ({}); the machine is kept as "
+                                        "failed: destroy it",
+                                        undone.error().message));
+            }
         }
         return fail(ErrorCode::Cancelled, "cancelled");
     }

@@ -68,6 +68,8 @@ public:
     // nothing to do for a spec without one. Released by the engine when the
     // job fails or the machine is destroyed.
     virtual Result<void> claimAddress() = 0;
+    // A failed make keeps its machine (listed, failed) instead of removing it.
+    virtual void keepMadeMachine() = 0;
 };
 
 class Operation {

@@ -65,30 +65,44 @@ Result<void> scsihwKey(std::string_view key, const SpecValue& v)
 // token, checked by the server against its list.
 Result<void> cpuTypeKey(std::string_view key, const SpecValue& v) { return check::tokenText(key, textOf(v)); }
 
-// boot: "order=scsi0;ide2;net0": devices are [a-z]+[0-9]+.
+// boot: "order=scsi0;ide2;net0" with the devices qemu-server boots from
+// (disks, NICs, passed-through devices), or the legacy "cdn" letters.
+bool isBootDevice(std::string_view dev)
+{
+    for (std::string_view kind : {"ide", "sata", "scsi", "virtio", "net", "hostpci", "usb"})
+        if (dev.starts_with(kind)) {
+            std::string_view n = dev.substr(kind.size());
+            return !n.empty() && n.size() <= 2 && n.find_first_not_of("0123456789") == std::string_view::npos;
+        }
+    return false;
+}
+
 Result<void> bootKey(std::string_view key, const SpecValue& v)
 {
     const std::string& s = textOf(v);
-    constexpr std::string_view prefix = "order=";
-    bool good = s.starts_with(prefix) && s.size() > prefix.size() && s.size() <= 128;
-    std::string_view rest = std::string_view(s).substr(std::min(s.size(), prefix.size()));
-    size_t start = 0;
-    while (good && start <= rest.size()) {
-        size_t end = rest.find(';', start);
-        std::string_view dev = rest.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-        size_t letters = 0;
-        while (letters < dev.size() && dev[letters] >= 'a' && dev[letters] <= 'z')
-            ++letters;
-        good = letters > 0 && letters < dev.size() &&
-               dev.substr(letters).find_first_not_of("0123456789") == std::string_view::npos;
-        if (end == std::string_view::npos)
-            break;
-        start = end + 1;
+    std::string_view text = s;
+    bool good = !text.empty() && text.size() <= 128;
+    if (good && text.starts_with("order=")) {
+        text.remove_prefix(6);
+        good = !text.empty();
+        while (good) {
+            const size_t end = text.find(';');
+            good = isBootDevice(text.substr(0, end));
+            if (end == std::string_view::npos)
+                break;
+            text.remove_prefix(end + 1);
+        }
+    } else if (good) {
+        if (text.starts_with("legacy="))
+            text.remove_prefix(7);
+        good = !text.empty() && text.size() <= 4 && text.find_first_not_of("acdn") == std::string_view::npos;
     }
     if (good)
         return {};
     return core::fail(ErrorCode::InvalidArgs,
-                      fmt::format("spec key '{}' = {} is not a boot order (order=DEV[;DEV...], e.g. order=scsi0;ide2)",
+                      fmt::format("spec key '{}' = {} is not a boot order (order=DEV[;DEV...] with DEV one of "
+                                  "ide|sata|scsi|virtio|net|hostpci|usb + number, e.g. order=scsi0;ide2, or legacy "
+                                  "letters of acdn)",
                                   key, core::quoteForMessage(s)));
 }
 

@@ -49,8 +49,10 @@ ApiFailure parameterErrors(const json& body, std::string_view text, std::string_
             }
         }
     }
-    // A task polled right after it was started may not exist yet.
-    const bool noSuchTask = contains(text, "no such task");
+    // A task polled right after it was started (or on a node other than
+    // its own) does not exist there yet: the server says so in the `upid`
+    // field, under the generic "Parameter verification failed.".
+    const bool noSuchTask = contains(text, "no such task") || contains(fields, "no such task");
     std::string message = fields.empty() ? fmt::format("Proxmox refused {}: {}", request, shown(text))
                                          : fmt::format("Proxmox refused {}: {}", request, fields);
     return {{noSuchTask ? ErrorCode::BackendFailed : ErrorCode::InvalidArgs, std::move(message)}, noSuchTask};

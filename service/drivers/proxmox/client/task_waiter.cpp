@@ -40,12 +40,16 @@ core::Result<TaskResult> waitForTask(ApiClient& api, const Upid& upid, JobContex
         for (const auto& entry : *log) {
             if (!entry.is_object() || !entry.contains("t") || !entry["t"].is_string())
                 continue;
+            // An empty log reads as one line "no content" numbered 1: it is
+            // no line, and the first real one will be number 1 too.
+            if (entry["t"].get<std::string>() == "no content")
+                continue;
             if (entry.contains("n") && entry["n"].is_number_unsigned())
                 nextLine = std::max(nextLine, entry["n"].get<unsigned>());
             else
                 ++nextLine;
             const std::string line = core::toSingleLine(entry["t"].get<std::string>(), kMaxLineBytes);
-            if (line.empty() || line == "no content")
+            if (line.empty())
                 continue;
             if (auto p = taskLogProgress(line))
                 fraction = std::max(fraction, *p);
