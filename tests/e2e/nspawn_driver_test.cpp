@@ -301,12 +301,25 @@ protected:
                 &code);
         EXPECT_EQ(code, 0) << "could not write to the container's console";
         const fs::path log = fs::path(env_->options.stateDir) / "run" / (name + ".console");
-        // The logger drains the pipe on its own; give it a moment to catch up.
-        for (int i = 0; i < 100 && !fs::exists(log.string() + ".1"); ++i)
+        const fs::path older = log.string() + ".1";
+        // The logger drains the pipe on its own, rotating as it goes (a
+        // rename, then a new file): read the sizes once it has caught up -
+        // both files there and neither growing for a moment.
+        std::error_code ec1, ec2;
+        uintmax_t size = 0, olderSize = 0;
+        std::pair<uintmax_t, uintmax_t> before{UINTMAX_MAX, UINTMAX_MAX};
+        for (int i = 0, still = 0; i < 200 && still < 4; ++i) {
             std::this_thread::sleep_for(50ms);
-        ASSERT_TRUE(fs::exists(log.string() + ".1")) << "6 MiB of console never rotated the log";
-        EXPECT_LE(fs::file_size(log), kConsoleLogMaxBytes);
-        EXPECT_LE(fs::file_size(log.string() + ".1"), kConsoleLogMaxBytes);
+            size = fs::file_size(log, ec1);
+            olderSize = fs::file_size(older, ec2);
+            const std::pair<uintmax_t, uintmax_t> now{size, olderSize};
+            still = (!ec1 && !ec2 && now == before) ? still + 1 : 0;
+            before = now;
+        }
+        ASSERT_FALSE(ec2) << "6 MiB of console never rotated the log";
+        ASSERT_FALSE(ec1) << "no console log after the rotation";
+        EXPECT_LE(size, kConsoleLogMaxBytes);
+        EXPECT_LE(olderSize, kConsoleLogMaxBytes);
         EXPECT_EQ(env_->driver->probe(t), MachineState::Running);
     }
 
