@@ -294,11 +294,7 @@ std::vector<MachineRecord> Engine::machines() const
 
 std::optional<MachineRecord> Engine::machine(const std::string& name) const
 {
-    std::lock_guard lock(impl_->mu);
-    auto it = impl_->machines.find(name);
-    if (it == impl_->machines.end())
-        return std::nullopt;
-    return it->second;
+    return impl_->machine(name);
 }
 
 std::vector<JobSnapshot> Engine::jobs() const

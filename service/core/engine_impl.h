@@ -99,6 +99,12 @@ struct Engine::Impl final : OperationEnv {
 
     // InvalidArgs naming the configured pools (engine_pools.cpp).
     Result<const Ipv4Pool*> findPool(const std::string& name) const;
+    struct PoolState {
+        const Ipv4Pool* pool;
+        Ipv4Leases leases;
+    };
+    // The pool and who holds its addresses now (ListLeases, NextFreeAddress).
+    Result<PoolState> poolState(const std::string& name) const;
 
     // Every lease of `machine` (its job failed, or it was destroyed).
     void releaseAddresses(const std::string& machine)

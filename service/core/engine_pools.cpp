@@ -39,32 +39,37 @@ Result<std::vector<PoolUsage>> Engine::pools() const
     return out;
 }
 
-Result<std::vector<LeaseInfo>> Engine::poolLeases(const std::string& pool) const
+Result<Engine::Impl::PoolState> Engine::Impl::poolState(const std::string& name) const
 {
-    auto p = impl_->findPool(pool);
+    auto p = findPool(name);
     if (!p)
         return std::unexpected(p.error());
-    auto leases = impl_->leases.leases(pool);
-    if (!leases)
-        return std::unexpected(leases.error());
+    auto held = leases.leases(name);
+    if (!held)
+        return std::unexpected(held.error());
+    return PoolState{*p, std::move(*held)};
+}
+
+Result<std::vector<LeaseInfo>> Engine::poolLeases(const std::string& pool) const
+{
+    auto state = impl_->poolState(pool);
+    if (!state)
+        return std::unexpected(state.error());
     std::vector<LeaseInfo> out;
-    for (const auto& [address, machine] : *leases)
+    for (const auto& [address, machine] : state->leases)
         out.push_back({formatIpv4(address), machine});
     return out;
 }
 
 Result<std::string> Engine::nextFreeAddress(const std::string& pool) const
 {
-    auto p = impl_->findPool(pool);
-    if (!p)
-        return std::unexpected(p.error());
-    auto leases = impl_->leases.leases(pool);
-    if (!leases)
-        return std::unexpected(leases.error());
-    auto next = nextFreeIpv4(**p, *leases);
+    auto state = impl_->poolState(pool);
+    if (!state)
+        return std::unexpected(state.error());
+    auto next = nextFreeIpv4(*state->pool, state->leases);
     if (!next)
         return std::unexpected(next.error());
-    return fmt::format("{}/{}", formatIpv4(*next), (*p)->prefixLength);
+    return fmt::format("{}/{}", formatIpv4(*next), state->pool->prefixLength);
 }
 
 }  // namespace zenith::core

@@ -202,10 +202,32 @@ def uptime_of(g):
     return int(time.time() - g.started_at) if g.status == "running" and g.started_at else 0
 
 
+def add_guest_status(d, g, pid_base, traffic):
+    """What vmstatus reports alike for containers and VMs: I/O counters that
+    grow with the uptime, the pid while running, template, lock and tags.
+    `traffic`: (netin, netout, diskread, diskwrite) rates, so the two kinds
+    keep looking different."""
+    running = g.status == "running"
+    netin, netout, diskread, diskwrite = traffic
+    d["netin"] = netin * uptime_of(g)
+    d["netout"] = netout * uptime_of(g)
+    d["diskread"] = diskread if running else 0
+    d["diskwrite"] = diskwrite if running else 0
+    if running:
+        d["pid"] = pid_base + g.vmid % 50000
+    if g.is_template:
+        d["template"] = 1
+    if g.lock:
+        d["lock"] = g.lock
+    if g.config.get("tags"):
+        d["tags"] = g.config["tags"]
+    return d
+
+
 __all__ = [
     "api", "HANDLERS", "Request", "ApiError", "die", "param_exc", "perm_exc",
     "load_config", "check_lock", "check_protection", "check_vmid_unused", "check_node_exists",
     "check_pool_exist", "storage_check_enabled", "root_only", "random_mac", "config_value",
     "config_digest", "config_json", "parse_prop", "size_of", "new_disk", "storage_path",
-    "check_volume_access", "now", "uptime_of", "kind_of",
+    "check_volume_access", "now", "uptime_of", "add_guest_status", "kind_of",
 ]

@@ -13,7 +13,7 @@ from . import jsonschema, storage as st
 from .api_common import (
     api, check_lock, check_pool_exist, config_digest, check_protection, check_vmid_unused, check_volume_access,
     config_json, config_value, die, load_config, new_disk, param_exc, perm_exc, random_mac,
-    root_only, storage_check_enabled, storage_path, uptime_of,
+    root_only, storage_check_enabled, storage_path, uptime_of, add_guest_status,
 )
 from .cluster import FlockHeld, Guest
 from .errors import ApiError
@@ -155,20 +155,8 @@ def vmstatus(sim, g):
         "swap": 0,
         "uptime": uptime_of(g),
         "cpu": 0.0123 if running else 0,
-        "netin": 81234 * uptime_of(g),
-        "netout": 40321 * uptime_of(g),
-        "diskread": 123456789 if running else 0,
-        "diskwrite": 23456789 if running else 0,
     }
-    if running:
-        d["pid"] = 100000 + g.vmid % 50000
-    if g.is_template:
-        d["template"] = 1
-    if g.lock:
-        d["lock"] = g.lock
-    if conf.get("tags"):
-        d["tags"] = conf["tags"]
-    return d
+    return add_guest_status(d, g, 100000, (81234, 40321, 123456789, 23456789))
 
 
 @api("GET", "/nodes/{node}/lxc")

@@ -19,7 +19,7 @@ from . import jsonschema, storage as st
 from .api_common import (
     api, check_lock, check_node_exists, check_pool_exist, check_protection, check_vmid_unused,
     check_volume_access, config_digest, config_json, config_value, die, load_config, new_disk,
-    param_exc, random_mac, root_only, storage_check_enabled, storage_path, uptime_of,
+    param_exc, random_mac, root_only, storage_check_enabled, storage_path, uptime_of, add_guest_status,
 )
 from .cluster import FlockHeld, Guest
 from .errors import ApiError
@@ -124,19 +124,8 @@ def vmstatus(sim, g, full=False):
         "disk": 0,
         "uptime": uptime_of(g),
         "cpu": 0.0231 if running else 0,
-        "netin": 120345 * uptime_of(g),
-        "netout": 60321 * uptime_of(g),
-        "diskread": 234567890 if running else 0,
-        "diskwrite": 34567890 if running else 0,
     }
-    if running:
-        d["pid"] = 200000 + g.vmid % 50000
-    if g.is_template:
-        d["template"] = 1
-    if g.lock:
-        d["lock"] = g.lock
-    if conf.get("tags"):
-        d["tags"] = conf["tags"]
+    add_guest_status(d, g, 200000, (120345, 60321, 234567890, 34567890))
     if full:
         d["qmpstatus"] = g.status
         d["ha"] = {"managed": 0}
