@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cloudpod_command.h"
 #include "exit_codes.h"
 #include "json_events.h"
 #include "output.h"
@@ -184,9 +185,8 @@ std::string joined(const std::vector<std::string>& items)
     return out;
 }
 
-}  // namespace
-
-int run(int argc, char** argv)
+// run(), or planClone() when `plan` is given.
+int runCommandLine(int argc, char** argv, CloneCall* plan)
 {
     CLI::App app{"zenithctl: create, start, stop, clone and destroy machines through zenith-provisionerd "
                  "(org.zenith.Provisioner on the system bus)."};
@@ -220,13 +220,21 @@ int run(int argc, char** argv)
     create->add_flag("--no-start", a.noStart, "Do not start the machine after creating it");
     create->add_flag("--dry-run", a.dryRun, "Validate and authorize only; print the plan");
 
+    // What clone and cloudpod (a clone of the CloudPods template) share
+    // after their spec options.
+    auto cloneOptions = [&](CLI::App& cmd) {
+        addSecretOptions(cmd, a.secrets);
+        cmd.add_flag("--no-start", a.noStart, "Do not start the clone");
+        cmd.add_flag("--dry-run", a.dryRun, "Validate and authorize only; print the plan");
+    };
     auto* clone = app.add_subcommand("clone", "Clone a machine, with optional spec overrides");
     clone->add_option("SOURCE", a.name, "Machine to clone")->required();
     clone->add_option("NEW", a.second, "Name of the new machine")->required();
     addSpecOptions(*clone, a.spec);
-    addSecretOptions(*clone, a.secrets);
-    clone->add_flag("--no-start", a.noStart, "Do not start the clone");
-    clone->add_flag("--dry-run", a.dryRun, "Validate and authorize only; print the plan");
+    cloneOptions(*clone);
+    CloudPodCommand cloudpod;
+    addCloudPodCommand(app, a.spec, cloudpod);
+    cloneOptions(*cloudpod.command);
 
     // A command on one machine: NAME, then --force if it has one (its help
     // text), then --dry-run; this order is the order --help lists them in.
@@ -255,7 +263,7 @@ int run(int argc, char** argv)
     const PoolCommands poolCommands = addPoolCommands(app);
 
     for (auto* cmd : app.get_subcommands({}))
-        cmd->footer(std::string(exitCodeHelp()));
+        cmd->footer(cmd->get_footer() + (cmd->get_footer().empty() ? "" : "\n") + std::string(exitCodeHelp()));
 
     try {
         app.parse(argc, argv);
@@ -283,23 +291,41 @@ int run(int argc, char** argv)
     Runner runner(g, out);
 
     // Bad spec input fails before any bus traffic: nothing is sent.
+    const uint64_t flags = flagsOf(a);
     std::optional<Spec> spec;
-    if (create->parsed() || clone->parsed()) {
+    std::optional<CloneCall> cloneCall;
+    if (create->parsed() || clone->parsed() || cloudpod.command->parsed()) {
         auto built = specFrom(a);
         if (!built)
             return toInt(out.error(built.error()));
         spec = std::move(*built);
     }
+    if (clone->parsed())
+        cloneCall = CloneCall{a.name, a.second, std::move(*spec), flags};
+    if (cloudpod.command->parsed()) {
+        auto overrides = cloudPodOverrides(cloudpod, std::move(*spec));
+        if (!overrides)
+            return toInt(out.error(overrides.error()));
+        cloneCall = CloneCall{cloudpod.templateName, cloudpod.name, std::move(*overrides), flags};
+    }
+    if (plan) {
+        if (!cloneCall)
+            return toInt(ExitCode::BadInput);
+        *plan = std::move(*cloneCall);
+        return toInt(ExitCode::Ok);
+    }
 
     if (auto connected = runner.connect(); connected != ExitCode::Ok)
         return toInt(connected);
     Client& client = runner.client();
-    const uint64_t flags = flagsOf(a);
 
     if (create->parsed())
         return toInt(runner.submitted(client.create(a.name, a.backend, *spec, flags), "create", a.name));
-    if (clone->parsed())
-        return toInt(runner.submitted(client.clone(a.name, a.second, *spec, flags), "clone", a.second));
+    // cloudpod too: the same call, progress and --json as clone.
+    if (cloneCall)
+        return toInt(runner.submitted(
+            client.clone(cloneCall->source, cloneCall->name, cloneCall->overrides, cloneCall->flags), "clone",
+            cloneCall->name));
     if (destroy->parsed())
         return toInt(runner.submitted(client.destroy(a.name, flags), "destroy", a.name));
     if (start->parsed())
@@ -393,6 +419,18 @@ int run(int argc, char** argv)
     if (auto done = runPoolCommands(poolCommands, client, g.json, out))
         return toInt(*done);
     return toInt(ExitCode::BadInput);
+}
+
+}  // namespace
+
+int run(int argc, char** argv)
+{
+    return runCommandLine(argc, argv, nullptr);
+}
+
+int planClone(int argc, char** argv, CloneCall& call)
+{
+    return runCommandLine(argc, argv, &call);
 }
 
 }  // namespace zenithctl

@@ -17,18 +17,23 @@ namespace {
 
 constexpr std::array<char, 6> kUnits{'K', 'M', 'G', 'T', 'P', 'E'};
 
-std::unexpected<zenith::client::Error> notASize(std::string_view text, std::string_view key, std::string_view why)
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+
+std::unexpected<zenith::client::Error> sizeError(std::string_view text, std::string_view key, std::string_view why,
+                                                 uint64_t bareUnit)
 {
     return std::unexpected(makeError(ErrorKind::InvalidArgs,
-                                     fmt::format("{}: '{}' is not a size ({}; use bytes or a number with K, M, G, "
+                                     fmt::format("{}: '{}' is not a size ({}; use {} or a number with K, M, G, "
                                                  "T, P (binary, optional 'iB'), e.g. 512M or 8G)",
-                                                 key, text, why)));
+                                                 key, text, why, bareUnit == 1 ? "bytes" : "MiB (a bare number)")));
 }
 
-}  // namespace
-
-zenith::client::Result<uint64_t> parseSize(std::string_view text, std::string_view key)
+// bareUnit: what a number without a unit counts (1: bytes, kMiB: MiB).
+zenith::client::Result<uint64_t> parseSizeIn(std::string_view text, std::string_view key, uint64_t bareUnit)
 {
+    auto notASize = [&](std::string_view t, std::string_view k, std::string_view why) {
+        return sizeError(t, k, why, bareUnit);
+    };
     size_t i = 0;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
         ++i;
@@ -48,7 +53,7 @@ zenith::client::Result<uint64_t> parseSize(std::string_view text, std::string_vi
     for (char c : text.substr(i))
         suffix += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
 
-    uint64_t multiplier = 1;
+    uint64_t multiplier = suffix.empty() ? bareUnit : 1;
     if (!suffix.empty() && suffix != "B") {
         auto unit = std::find(kUnits.begin(), kUnits.end(), suffix[0]);
         std::string_view rest = std::string_view(suffix).substr(1);
@@ -80,6 +85,18 @@ zenith::client::Result<uint64_t> parseSize(std::string_view text, std::string_vi
         bytes += static_cast<uint64_t>(extra);
     }
     return bytes;
+}
+
+}  // namespace
+
+zenith::client::Result<uint64_t> parseSize(std::string_view text, std::string_view key)
+{
+    return parseSizeIn(text, key, 1);
+}
+
+zenith::client::Result<uint64_t> parseSizeMiB(std::string_view text, std::string_view key)
+{
+    return parseSizeIn(text, key, kMiB);
 }
 
 std::string formatSize(uint64_t bytes)

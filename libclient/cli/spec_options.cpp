@@ -123,23 +123,57 @@ Result<void> addSshKeys(Spec& spec, const std::string& value)
 
 }  // namespace
 
-void addSpecOptions(CLI::App& cmd, SpecOptions& o)
+void addSpecOptions(CLI::App& cmd, SpecOptions& o, SpecOptionSet set)
 {
+    const bool machine = set == SpecOptionSet::Machine;
     cmd.add_option("--distro", o.distro, "Distribution (debian, ubuntu)");
     cmd.add_option("--release", o.release, "Release, e.g. bookworm, bullseye");
     cmd.add_option("--arch", o.arch, "Architecture (amd64, arm64); default: the host's");
-    cmd.add_option("--template", o.templateName, "Create from this template instead of a base image");
+    if (machine)
+        cmd.add_option("--template", o.templateName, "Create from this template instead of a base image");
     cmd.add_option("--ssh-key", o.sshKeys, "Authorized SSH public key, or a file of them (repeatable)")->allow_extra_args(false);
     cmd.add_option("--cpu", o.cpu, "CPU quota in percent, 100 = one core");
-    cmd.add_option("--memory", o.memory, "Memory limit, e.g. 512M, 8G");
+    auto* memory = cmd.add_option("--memory", o.memory, "Memory limit, e.g. 512M, 8G (a bare number is bytes)");
+    cmd.add_option("--mem", o.memoryMiB, "Memory limit in MiB as cloudpod-create.sh took it (2048 = 2G), or with a "
+                                         "unit as --memory")
+        ->excludes(memory);
     cmd.add_option("--disk", o.disk, "Disk limit, e.g. 20G");
     cmd.add_option("--swap", o.swap, "Swap limit, e.g. 1G");
     cmd.add_option("--cores", o.cores, "Number of CPU cores");
+    if (machine)
+        cmd.add_option("--vmid", o.vmid, "Proxmox guest id (100-999999999); default: the next free one")
+            ->check(numberInRange(kVmidMin, kVmidMax, "a Proxmox guest id"));
+    cmd.add_option("--node", o.node, "Proxmox node to run on");
+    cmd.add_option("--storage", o.storage, "Proxmox storage for the disks");
     cmd.add_option("--bridge", o.bridge, "Host bridge to attach to");
-    cmd.add_option("--ipv4", o.ipv4, "a.b.c.d/len, or 'auto' for the next free pool address");
+    if (machine) {
+        auto* ipv4 = cmd.add_option("--ipv4,--ip", o.ipv4,
+                                    "a.b.c.d/len, or 'auto' for the next free pool address (passed on as given: "
+                                    "the daemon wants the /len)");
+        cmd.add_option("--last-octet", o.lastOctet,
+                       "The address ending in N (1-254) of the address pool (a /24), instead of --ipv4")
+            ->check(numberInRange(kLastOctetMin, kLastOctetMax, "the last octet of a pool address"))
+            ->excludes(ipv4);
+    }
     cmd.add_option("--gateway", o.gateway, "IPv4 gateway");
     cmd.add_option("--dns", o.dns, "DNS server (repeatable)")->allow_extra_args(false);
     cmd.add_option("--set", o.sets, "Any spec key, typed by the contract: KEY=VALUE (repeatable)")->allow_extra_args(false);
+}
+
+CLI::Validator numberInRange(uint32_t min, uint32_t max, std::string what)
+{
+    const std::string about = what.empty() ? std::string() : fmt::format(" ({})", what);
+    return CLI::Validator(
+        [min, max, about](std::string& text) -> std::string {
+            uint64_t value = 0;
+            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size())
+                return fmt::format("'{}' is not a number: accepted {}-{}{}", text, min, max, about);
+            if (ec == std::errc::result_out_of_range || value < min || value > max)
+                return fmt::format("{} is out of range: accepted {}-{}{}", text, min, max, about);
+            return {};
+        },
+        fmt::format("{}-{}", min, max));
 }
 
 Result<std::pair<std::string, std::string>> splitAssignment(std::string_view text)
@@ -217,6 +251,10 @@ Result<Spec> buildSpec(const SpecOptions& o)
     if (o.ipv4) spec.setIpv4(*o.ipv4);
     if (o.gateway) spec.setGateway(*o.gateway);
     if (o.cores) spec.setCores(*o.cores);
+    if (o.vmid) spec.setVmid(*o.vmid);
+    if (o.node) spec.setNode(*o.node);
+    if (o.storage) spec.setStorage(*o.storage);
+    if (o.lastOctet) (void)spec.set("last_octet", *o.lastOctet);
     if (!o.dns.empty()) spec.setDns(o.dns);
     if (o.cpu) {
         auto v = parsePercent(*o.cpu, "cpu_quota");
@@ -233,6 +271,12 @@ Result<Spec> buildSpec(const SpecOptions& o)
         if (!v)
             return std::unexpected(v.error());
         (void)spec.set(key, *v);
+    }
+    if (o.memoryMiB) {
+        auto v = parseSizeMiB(*o.memoryMiB, "memory_max");
+        if (!v)
+            return std::unexpected(v.error());
+        spec.setMemoryMax(*v);
     }
     for (const auto& key : o.sshKeys)
         if (auto added = addSshKeys(spec, key); !added)

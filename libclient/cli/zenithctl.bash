@@ -20,11 +20,14 @@ _zenithctl()
     local cur prev words cword
     _init_completion || return
 
-    local commands="create clone destroy start stop template list show jobs cancel images pools leases next-ip"
+    local commands="create clone cloudpod destroy start stop template list show jobs cancel images pools leases next-ip"
     local global="--help --version --json --no-wait -q --quiet --no-ask-password -H --host --address --timeout"
-    local spec="--distro --release --arch --template --password-stdin --password-file --password-hash-file
-                --ssh-key --cpu --memory --disk --swap --cores --bridge --ipv4 --gateway --dns --set
-                --wireguard-config-file --no-start --dry-run"
+    # cloudpod: VMID, LAST_OCTET and its --template (the clone source) stand
+    # for --vmid, --ipv4/--ip, --last-octet and the spec's template.
+    local cloudpod="--distro --release --arch --password-stdin --password-file --password-hash-file
+                --ssh-key --cpu --memory --mem --disk --swap --cores --node --storage --bridge --gateway --dns
+                --set --wireguard-config-file --no-start --dry-run"
+    local spec="$cloudpod --template --vmid --ipv4 --ip --last-octet"
     local keys="distro release arch template ssh ssh_authorized_keys cpu_quota memory_max
                 disk_max swap_max cores bridge ipv4 gateway dns ipv6_mode ipv6 tunnel ports node vmid
                 storage iso os_type bios virtio_iso pool last_octet ostemplate unprivileged nesting
@@ -50,7 +53,11 @@ _zenithctl()
             compopt -o nospace
             COMPREPLY=($(compgen -S = -W "$keys" -- "$cur"))
             return ;;
-        -H|--host|--address|--timeout|--cpu|--memory|--disk|--swap|--cores|--bridge|--ipv4|--gateway|--dns)
+        --template)
+            COMPREPLY=($(compgen -W "$(_zenithctl_machines)" -- "$cur"))
+            return ;;
+        -H|--host|--address|--timeout|--cpu|--memory|--mem|--disk|--swap|--cores|--vmid|--node|--storage|\
+        --bridge|--ipv4|--ip|--last-octet|--gateway|--dns)
             return ;;
     esac
 
@@ -75,6 +82,7 @@ _zenithctl()
     case $command in
         create) options="--backend $spec" ;;
         clone) options="$spec" ;;
+        cloudpod) options="--template $cloudpod" ;;
         destroy|stop) options="--force --dry-run" ;;
         start|template) options="--dry-run" ;;
         images) options="--backend" ;;

@@ -339,7 +339,25 @@ private:
             (key_ == "Memory" ? config_.limits.memoryMax : config_.limits.diskMax) = r->second;
             return {};
         }
-        return unknownKey("CPUQuota, Memory, Disk");
+        if (key_ == "VMCores") {
+            auto r = parsePair<uint32_t>(parseUnsigned);
+            if (!r || r->first < 1 || r->first > r->second || r->second > 1024)
+                return bad("expected MIN-MAX cores, 1 <= MIN <= MAX <= 1024, e.g. 1-64");
+            config_.vmLimits.coresMin = r->first;
+            config_.vmLimits.coresMax = r->second;
+            return {};
+        }
+        if (key_ == "VMMemory" || key_ == "VMDisk") {
+            auto r = parsePair<uint64_t>(parseSize);
+            if (!r)
+                return bad("expected MIN-MAX sizes with an optional K, M, G or T suffix (base 1024), e.g. 512M-64G");
+            if (r->first < 1 || r->first > r->second)
+                return bad("expected 1 <= MIN <= MAX");
+            (key_ == "VMMemory" ? config_.vmLimits.memoryMin : config_.vmLimits.diskMin) = r->first;
+            (key_ == "VMMemory" ? config_.vmLimits.memoryMax : config_.vmLimits.diskMax) = r->second;
+            return {};
+        }
+        return unknownKey("CPUQuota, Memory, Disk, VMCores, VMMemory, VMDisk");
     }
 
     Result<void> assignNspawn()
@@ -467,7 +485,21 @@ private:
             proxmoxLines_.at(object_).pool = line_;
             return {};
         }
-        return unknownKey("URL, TokenID, TokenSecretFile, Fingerprint, CAFile, Pool");
+        if (key_ == "Bridge" || key_ == "Storage" || key_ == "BackupStorage") {
+            if (!isSectionSuffix(value_) && !(key_ != "Bridge" && value_.empty()))
+                return bad("expected a Proxmox bridge or storage id (letters, digits, '-', '_')");
+            (key_ == "Bridge" ? c.bridge : key_ == "Storage" ? c.storage : c.backupStorage) = std::string(value_);
+            return {};
+        }
+        if (key_ == "TimeoutSec" || key_ == "TaskTimeoutSec") {
+            auto v = parseUnsigned(value_);
+            if (!v || *v < 1 || *v > 86400)
+                return bad("expected seconds, 1-86400");
+            (key_ == "TimeoutSec" ? c.timeoutSec : c.taskTimeoutSec) = static_cast<uint32_t>(*v);
+            return {};
+        }
+        return unknownKey("URL, TokenID, TokenSecretFile, Fingerprint, CAFile, Pool, Bridge, Storage, BackupStorage, "
+                          "TimeoutSec, TaskTimeoutSec");
     }
 
     // Checks that need a whole section, reported at the line that set the

@@ -29,6 +29,11 @@ struct ProxmoxCluster {
     std::string fingerprint;
     std::string caFile;
     std::string pool;
+    std::string bridge = "vmbr0";  // default bridge of new guests
+    std::string storage;           // default storage of new guests' disks ("" picks)
+    std::string backupStorage;     // default vzdump target ("" picks)
+    uint32_t timeoutSec = 30;      // one HTTP request
+    uint32_t taskTimeoutSec = 3600;  // one Proxmox task (clone, create, backup)
 };
 
 // How long the registry keeps history ([Daemon]): the newest entries up to
@@ -56,6 +61,7 @@ struct Config {
     // daemon leaves anyway (they are then recorded as failed).
     uint32_t stopTimeoutSec = 60;
     Limits limits;
+    VmLimits vmLimits;
     std::string debianMirror;       // empty: from the host's apt sources
     std::string ubuntuMirror;       // empty: a well-known default is NOT used; must be configured for ubuntu
     std::string ubuntuPortsMirror;

@@ -39,6 +39,8 @@ Engine::Engine(Config config, Registry& registry, std::vector<std::unique_ptr<dr
 
 Engine::~Engine()
 {
+    // No listing may arrive while the engine goes away.
+    impl_->unwatchInventories();
     {
         std::lock_guard lock(impl_->mu);
         impl_->stopping = true;
@@ -66,6 +68,7 @@ std::vector<uint32_t> Engine::shutdown(std::chrono::milliseconds timeout)
     Impl& I = *impl_;
     std::vector<std::shared_ptr<JobEntry>> stuck;
     std::vector<std::shared_ptr<JobEntry>> queued;
+    I.unwatchInventories();
     {
         std::lock_guard lock(I.mu);
         I.stopping = true;

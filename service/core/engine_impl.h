@@ -202,6 +202,20 @@ struct Engine::Impl final : OperationEnv {
         finishedWorkers.clear();
     }
 
+    // ---- remote guests (engine_inventory.cpp) ----
+    using Clock = std::chrono::system_clock;
+    // When a job on a machine last ended, and the guests jobs removed
+    // ("backend/location/vmid"): a cluster listing read before then is
+    // stale for them. Pruned after a few minutes.
+    std::map<std::string, Clock::time_point, std::less<>> touched;
+    std::map<std::string, Clock::time_point, std::less<>> forgotten;
+    // Lists the guests of remote backends as machines (from recover() on).
+    void watchInventories();
+    void unwatchInventories();
+    void syncInventory(const std::string& backend, const std::string& location, Clock::time_point readAt,
+                       const std::vector<drivers::RemoteGuest>& guests);
+    void noteJobEnded(const std::string& machine, const std::optional<MachineRecord>& removed);  // caller holds mu
+
     class JobCtx;
     class Run;
     // Takes queued jobs out of the queue while slots are free and their

@@ -369,6 +369,7 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
                 machines.erase(it);
             }
         }
+        noteJobEnded(req.machine, removed);
     }
     if (removed) {
         releaseAddresses(removed->name);

@@ -106,6 +106,9 @@ Result<void> Engine::recover()
         I.notifyJobAdded(job->snap);
         I.launch({job});
     }
+    // Remote guests are listed from now on (the machines they may match
+    // are loaded).
+    I.watchInventories();
     return {};
 }
 

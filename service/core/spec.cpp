@@ -113,12 +113,14 @@ Result<void> checkBridge(std::string_view key, std::string_view s)
 
 Result<void> checkIpv4Assignment(std::string_view key, std::string_view s)
 {
-    if (s == "auto")
+    // A bare address is one of a pool's (CloudPods callers give
+    // `--ip 10.1.10.91`): the pool that holds it supplies the length.
+    if (s == "auto" || parseIpv4(s))
         return {};
     auto p = parseIpv4Prefix(s);
     if (!p || p->length == 0)
-        return invalid(fmt::format("spec key '{}' = {} is not 'auto' or an IPv4 address with prefix length "
-                                   "(a.b.c.d/1-32)",
+        return invalid(fmt::format("spec key '{}' = {} is not 'auto' or an IPv4 address (a.b.c.d/1-32, or a.b.c.d "
+                                   "in an address pool)",
                                    key, quoteForMessage(s)));
     uint32_t mask = ipv4Netmask(p->length);
     if (p->length <= 30 && ((p->address & ~mask) == 0 || (p->address & ~mask) == ~mask))
@@ -229,11 +231,11 @@ Result<void> sizeKey(const Field& f)
     if (f.limits) {
         Result<void> r;
         if constexpr (Member == &MachineSpec::memoryMax)
-            r = sizeInRange(f.key, value, f.limits->memoryMin, f.limits->memoryMax, ", [Limits] Memory");
+            r = sizeInRange(f.key, value, f.limits->memoryMin, f.limits->memoryMax, fmt::format(", {}", f.limits->memoryKey));
         else if constexpr (Member == &MachineSpec::diskMax)
-            r = sizeInRange(f.key, value, f.limits->diskMin, f.limits->diskMax, ", [Limits] Disk");
+            r = sizeInRange(f.key, value, f.limits->diskMin, f.limits->diskMax, fmt::format(", {}", f.limits->diskKey));
         else
-            r = sizeInRange(f.key, value, 0, f.limits->memoryMax, ", up to [Limits] Memory max");
+            r = sizeInRange(f.key, value, 0, f.limits->memoryMax, fmt::format(", up to {} max", f.limits->memoryKey));
         if (!r)
             return r;
     }

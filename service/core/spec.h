@@ -20,6 +20,17 @@ struct Limits {
     uint32_t cpuQuotaMin = 25, cpuQuotaMax = 400;                        // percent
     uint64_t memoryMin = 256ull << 20, memoryMax = 8ull << 30;           // bytes
     uint64_t diskMin = 5ull << 30, diskMax = 100ull << 30;               // bytes
+    // The config keys these come from, for messages (a backend with its
+    // own ranges, VMs, names its keys).
+    std::string_view memoryKey = "[Limits] Memory", diskKey = "[Limits] Disk";
+};
+
+// Ranges for virtual machines ([Limits] VMCores=, VMMemory=, VMDisk=): a VM
+// needs more than a container, and may have more.
+struct VmLimits {
+    uint32_t coresMin = 1, coresMax = 64;
+    uint64_t memoryMin = 512ull << 20, memoryMax = 64ull << 30;
+    uint64_t diskMin = 8ull << 30, diskMax = 2ull << 40;
 };
 
 // Values of backend keys (drivers' SpecKeyRule), each already checked: the

@@ -31,6 +31,7 @@
 #include "drivers/nspawn/systemd_unit_runner.h"
 #include "drivers/nspawn/nspawn_driver.h"
 #include "drivers/nspawn/supervised_runner.h"
+#include "drivers/proxmox/proxmox_backends.h"
 
 #ifndef ZENITH_VERSION
 #define ZENITH_VERSION "unknown"
@@ -174,6 +175,11 @@ int serve(const Options& opt)
     nspawn.privateUsersOwnership = config->privateUsersOwnership;
     std::vector<std::unique_ptr<drivers::Driver>> drivers;
     drivers.push_back(drivers::nspawn::makeNspawnDriver(nspawn, *runner));
+    auto proxmox = drivers::proxmox::makeProxmoxDrivers(*config);
+    if (!proxmox)
+        return failStart(proxmox.error().message);
+    for (auto& d : *proxmox)
+        drivers.push_back(std::move(d));
 
     auto engine = std::make_unique<core::Engine>(*config, **registry, std::move(drivers));
     auto authorizer = std::make_unique<dbus::PolkitAuthorizer>(*connection);

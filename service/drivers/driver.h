@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -50,6 +51,9 @@ struct MachineFacts {
     uint32_t vmid = 0;
     std::string location;
     uint32_t uidShift = 0;  // host uid of the tenant's root, 0 for none
+    // Its state when not what the job's start flag says (a VM made a
+    // template in its create job).
+    std::optional<core::MachineState> state;
 };
 
 class Driver {
@@ -67,6 +71,13 @@ public:
     // release, arch, keys this backend does not support...). InvalidArgs
     // naming the key, or NoSuchImage.
     virtual core::Result<void> validate(const core::MachineSpec& spec) const = 0;
+    // validate() for a machine made from nothing (create, not clone): what
+    // only a create needs (an ISO, a container template) is checked too.
+    virtual core::Result<void> validateCreate(const core::MachineSpec& spec) const { return validate(spec); }
+
+    // The ranges spec values are checked against for this backend's
+    // machines: `configured` ([Limits]) unless the backend has its own.
+    virtual core::Limits specLimits(const core::Limits& configured) const { return configured; }
 
     // The address pool ([Pool.NAME]) this backend's machines take ipv4=auto
     // from when the spec names none; "" for none.
@@ -104,6 +115,7 @@ public:
     // Optional capabilities (drivers/capabilities.h); nullptr: not on this
     // backend.
     virtual ImageCatalog* imageCatalog() { return nullptr; }
+    virtual GuestInventory* guestInventory() { return nullptr; }
 
     // Called (from any thread) when a machine changes state on its own,
     // e.g. its container exited. Set once by the engine before any job runs.

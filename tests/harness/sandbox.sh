@@ -1,6 +1,7 @@
 #!/bin/bash
 # sandbox.sh [--build DIR] [--no-daemon] [--state-dir DIR] [--config FILE]
-#            [--logs DIR] [--debug] -- COMMAND...
+#            [--logs DIR] [--debug]
+#            [--proxmox-sim [--sim-speed F] [--sim-nodes LIST]] -- COMMAND...
 #
 # Runs COMMAND against a private system bus with a real polkitd that knows
 # only the project's own polkit actions and rules (plus the test rule next to
@@ -18,6 +19,18 @@
 #   ZENITH_OUTSIDER_UID ZENITH_OUTSIDER_GID zenith-outsider, in no group
 # and may restart polkitd with "$ZENITH_HARNESS_DIR/polkitd.sh stop|start".
 #
+# --proxmox-sim: a simulated Proxmox VE cluster (tests/proxmox_sim/pve_sim.py,
+# nodes LIST, default pve1,pve2,pve3; durations times F, default 0.1) runs
+# next to the daemon, started before it and stopped after it. Its API token
+# secret is random, in $ZENITH_SANDBOX/etc/pve-token (root, 0600). The daemon
+# gets a copy of --config (if any) with a [Proxmox.sim] section appended that
+# points at every node (CA-verified TLS), with Pool=cloud when that config
+# has a [Pool.cloud] section. COMMAND then also sees:
+#   ZENITH_PVE_INFO        the simulator's info file (node URLs, CA, control_url)
+#   ZENITH_PVE_CONTROL     its control API (plain HTTP on 127.0.0.1)
+#   ZENITH_PVE_TOKEN_FILE  the token secret file
+#   ZENITH_PVE_LOG         the simulator's log
+#
 # Needs root, util-linux (unshare, setpriv), dbus-daemon, polkitd, busctl.
 set -euo pipefail
 
@@ -26,7 +39,8 @@ source_dir=$(readlink -f "$harness_dir/../..")
 . "$harness_dir/lib.sh"
 
 usage() {
-    echo "usage: sandbox.sh [--build DIR] [--no-daemon] [--state-dir DIR] [--config FILE] [--logs DIR] [--debug] -- COMMAND..." >&2
+    echo "usage: sandbox.sh [--build DIR] [--no-daemon] [--state-dir DIR] [--config FILE] [--logs DIR] [--debug]" \
+        "[--proxmox-sim [--sim-speed F] [--sim-nodes LIST]] -- COMMAND..." >&2
     exit 2
 }
 
@@ -36,6 +50,9 @@ state_dir=
 config=
 logs_out=
 debug=
+proxmox_sim=
+sim_speed=0.1
+sim_nodes=pve1,pve2,pve3
 args=("$@")
 while (($#)); do
     case $1 in
@@ -45,12 +62,20 @@ while (($#)); do
         --config) config=$(readlink -f "${2:?--config needs a file}"); shift 2 ;;
         --logs) logs_out=$(readlink -f "${2:?--logs needs a directory}"); shift 2 ;;
         --debug) debug=--debug; shift ;;
+        --proxmox-sim) proxmox_sim=1; shift ;;
+        --sim-speed) sim_speed=${2:?--sim-speed needs a factor}; shift 2 ;;
+        --sim-nodes) sim_nodes=${2:?--sim-nodes needs a list}; shift 2 ;;
         --) shift; break ;;
         *) usage ;;
     esac
 done
 (($#)) || usage
 command=("$@")
+if [[ -n $proxmox_sim ]]; then
+    [[ $sim_speed =~ ^[0-9]+(\.[0-9]+)?$ ]] || { zenith_log "--sim-speed: '$sim_speed' is not a number"; exit 2; }
+    [[ $sim_nodes =~ ^[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*$ ]] ||
+        { zenith_log "--sim-nodes: '$sim_nodes' is not a comma-separated list of node names"; exit 2; }
+fi
 
 if [[ ${ZENITH_SANDBOX_STAGE:-} != inner ]]; then
     ((EUID == 0)) || { zenith_log "must run as root (it bind-mounts over /etc and starts polkitd)"; exit 2; }
@@ -96,6 +121,8 @@ teardown() {
     # The daemon first: on SIGTERM it stops the containers it supervises, and
     # the bus must still be there while it says goodbye on it.
     zenith_stop "$sandbox/run/daemon.pid" 90
+    # The simulator after the daemon, which may be mid-call to it.
+    zenith_stop "$sandbox/run/pve-sim.pid" 10
     zenith_stop_polkitd
     zenith_stop "$sandbox/run/dbus-daemon.pid" 10
     if [[ -n $logs_out ]]; then
@@ -208,6 +235,64 @@ export ZENITH_AUTO_UID=$auto_uid ZENITH_AUTOMATION_GID=$automation_gid
 export ZENITH_OUTSIDER_UID=$outsider_uid ZENITH_OUTSIDER_GID=$outsider_gid
 mkdir -p "$ZENITH_STATE_DIR" "$ZENITH_MACHINES_DIR"
 chmod 0700 "$ZENITH_STATE_DIR" "$ZENITH_MACHINES_DIR"
+
+if [[ -n $proxmox_sim ]]; then
+    # The API token's secret: random, root-only, never on a command line
+    # (the simulator and the daemon read it from the file).
+    (umask 077 && cat /proc/sys/kernel/random/uuid >"$sandbox/etc/pve-token")
+    chown 0:0 "$sandbox/etc/pve-token"
+    chmod 0600 "$sandbox/etc/pve-token"
+    export ZENITH_PVE_TOKEN_FILE=$sandbox/etc/pve-token
+    export ZENITH_PVE_INFO=$sandbox/run/pve-info.json
+    export ZENITH_PVE_LOG=$sandbox/logs/pve-sim.log
+    python3 -B "$source_dir/tests/proxmox_sim/pve_sim.py" --state-dir "$sandbox/pve" \
+        --info-file "$ZENITH_PVE_INFO" --nodes "$sim_nodes" --token-id 'root@pam!zenith' \
+        --token-secret-file "$ZENITH_PVE_TOKEN_FILE" --speed "$sim_speed" --auth-fail-delay 0.2 \
+        >"$ZENITH_PVE_LOG" 2>&1 </dev/null &
+    echo $! >"$sandbox/run/pve-sim.pid"
+    sim_pid=$!
+    for ((i = 0; i < 300; i++)); do
+        [[ -s $ZENITH_PVE_INFO ]] && break
+        if ! zenith_alive "$sim_pid"; then
+            zenith_log "the Proxmox simulator exited before it wrote its info file; its log:"
+            tail -n 40 "$ZENITH_PVE_LOG" >&2 || true
+            exit 2
+        fi
+        sleep 0.1
+    done
+    if [[ ! -s $ZENITH_PVE_INFO ]]; then
+        zenith_log "the Proxmox simulator wrote no info file within 30s; its log:"
+        tail -n 40 "$ZENITH_PVE_LOG" >&2 || true
+        exit 2
+    fi
+    # The daemon's config: the given one, plus the simulated cluster.
+    sim_config=$sandbox/etc/provisioner.conf
+    if [[ -n $config ]]; then
+        cat "$config" >"$sim_config"
+        echo >>"$sim_config"
+    else
+        : >"$sim_config"
+    fi
+    python3 -c '
+import json, sys
+info = json.load(open(sys.argv[1]))
+print("# appended by sandbox.sh --proxmox-sim: the simulated cluster")
+print("[Proxmox.sim]")
+for node in sys.argv[2].split(","):
+    print("URL=" + info["nodes"][node]["url"])
+print("TokenID=" + info["token_id"])
+print("TokenSecretFile=" + sys.argv[3])
+print("CAFile=" + info["ca_file"])
+print("TaskTimeoutSec=120")
+' "$ZENITH_PVE_INFO" "$sim_nodes" "$ZENITH_PVE_TOKEN_FILE" >>"$sim_config"
+    if grep -qx '\[Pool\.cloud\]' "$sim_config"; then
+        echo "Pool=cloud" >>"$sim_config"
+    fi
+    chmod 0644 "$sim_config"
+    config=$sim_config
+    export ZENITH_PVE_CONTROL
+    ZENITH_PVE_CONTROL=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["control_url"])' "$ZENITH_PVE_INFO")
+fi
 
 if [[ -n $start_daemon ]]; then
     daemon=$build_dir/service/zenith-provisionerd

@@ -56,14 +56,14 @@ TEST_P(EveryCommand, HelpExitsZeroAndDescribesIt)
 }
 
 INSTANTIATE_TEST_SUITE_P(Zenithctl, EveryCommand,
-                         ::testing::Values("create", "clone", "destroy", "start", "stop", "template", "list", "show",
+                         ::testing::Values("create", "clone", "cloudpod", "destroy", "start", "stop", "template", "list", "show",
                                            "jobs", "cancel", "images"));
 
 TEST(ZenithctlUsage, TopLevelHelpListsEveryCommand)
 {
     auto r = runCli({"--help"});
     EXPECT_EQ(r.code, 0);
-    for (const char* c : {"create", "clone", "destroy", "start", "stop", "template", "list", "show", "jobs", "cancel",
+    for (const char* c : {"create", "clone", "cloudpod", "destroy", "start", "stop", "template", "list", "show", "jobs", "cancel",
                           "images"})
         EXPECT_NE(r.out.find(c), std::string::npos) << c;
 }

@@ -7,6 +7,7 @@ namespace {
 
 using zenithctl::formatSize;
 using zenithctl::parseSize;
+using zenithctl::parseSizeMiB;
 
 TEST(ClientCliSizes, ParsesBytesAndBinaryUnits)
 {
@@ -31,6 +32,23 @@ TEST(ClientCliSizes, RejectsJunkNamingTheKey)
         ASSERT_FALSE(r.has_value()) << bad;
         EXPECT_EQ(r.error().kind, zenith::client::ErrorKind::InvalidArgs);
         EXPECT_EQ(r.error().message.rfind("disk_max:", 0), 0u) << r.error().message;
+    }
+}
+
+TEST(ClientCliSizes, MiBVariantCountsBareNumbersInMiB)
+{
+    EXPECT_EQ(parseSizeMiB("2048", "memory_max").value(), 2ull << 30);  // cloudpod-create.sh --mem 2048
+    EXPECT_EQ(parseSizeMiB("512", "memory_max").value(), 512ull << 20);
+    EXPECT_EQ(parseSizeMiB("1.5", "memory_max").value(), 3ull << 19);
+    EXPECT_EQ(parseSizeMiB("2G", "memory_max").value(), 2ull << 30);  // a unit works as in parseSize
+    EXPECT_EQ(parseSizeMiB("512k", "memory_max").value(), 512ull << 10);
+    EXPECT_EQ(parseSizeMiB("4096B", "memory_max").value(), 4096ull);  // explicit bytes
+    EXPECT_EQ(parseSizeMiB("0", "memory_max").value(), 0ull);
+    for (const char* bad : {"", "M", "2048X", "-1", "1.", "17592186044416"}) {  // the last: 2^64 bytes
+        auto r = parseSizeMiB(bad, "memory_max");
+        ASSERT_FALSE(r.has_value()) << bad;
+        EXPECT_EQ(r.error().message.rfind("memory_max:", 0), 0u) << r.error().message;
+        EXPECT_NE(r.error().message.find("MiB"), std::string::npos) << r.error().message;
     }
 }
 

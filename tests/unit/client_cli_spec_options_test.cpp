@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
+
 #include "spec_options.h"
 
 namespace {
@@ -121,6 +123,68 @@ TEST(ClientCliSpec, SshKeyFileContributesEveryKeyLine)
     ASSERT_TRUE(spec.has_value());
     EXPECT_EQ(std::get<std::vector<std::string>>(*spec->get("ssh_authorized_keys")),
               (std::vector<std::string>{"ssh-ed25519 AAAA one", "ssh-rsa BBBB two"}));
+}
+
+TEST(ClientCliSpec, ProxmoxOptionsAndMemInMiB)
+{
+    zenithctl::SpecOptions o;
+    o.vmid = 9101;
+    o.node = "pve1";
+    o.storage = "local-zfs";
+    o.lastOctet = 91;
+    o.memoryMiB = "2048";
+    auto spec = zenithctl::buildSpec(o);
+    ASSERT_TRUE(spec.has_value()) << spec.error().message;
+    EXPECT_EQ(std::get<uint32_t>(*spec->get("vmid")), 9101u);
+    EXPECT_EQ(std::get<std::string>(*spec->get("node")), "pve1");
+    EXPECT_EQ(std::get<std::string>(*spec->get("storage")), "local-zfs");
+    EXPECT_EQ(std::get<uint32_t>(*spec->get("last_octet")), 91u);
+    EXPECT_EQ(std::get<uint64_t>(*spec->get("memory_max")), 2ull << 30);
+    EXPECT_EQ(spec->values().size(), 5u);
+
+    o.memoryMiB = "much";
+    auto bad = zenithctl::buildSpec(o);
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_NE(bad.error().message.find("memory_max"), std::string::npos);
+}
+
+// create registers the same options as clone (SpecOptionSet::Machine).
+TEST(ClientCliSpec, CommandLineOptionsOfCreate)
+{
+    CLI::App app;
+    zenithctl::SpecOptions o;
+    zenithctl::addSpecOptions(app, o);
+    app.parse("--ip 10.1.10.91 --vmid 9101 --node pve1 --storage local-zfs --mem 2048 --cores 2", false);
+    EXPECT_EQ(o.vmid, 9101u);
+    EXPECT_EQ(o.ipv4, "10.1.10.91");
+    EXPECT_EQ(o.node, "pve1");
+    EXPECT_EQ(o.storage, "local-zfs");
+    EXPECT_EQ(o.memoryMiB, "2048");
+    EXPECT_EQ(o.cores, 2u);
+
+    auto parsed = [](const std::string& line) {
+        CLI::App app;
+        zenithctl::SpecOptions o;
+        zenithctl::addSpecOptions(app, o);
+        app.parse(line, false);
+        return o;
+    };
+    EXPECT_EQ(parsed("--last-octet 91").lastOctet, 91u);
+    EXPECT_EQ(parsed("--ipv4 auto").ipv4, "auto");
+    EXPECT_THROW(parsed("--vmid 99"), CLI::ValidationError);
+    EXPECT_THROW(parsed("--last-octet 255"), CLI::ValidationError);
+    EXPECT_THROW(parsed("--ip 10.1.10.91 --last-octet 91"), CLI::ExcludesError);
+    EXPECT_THROW(parsed("--mem 2048 --memory 2G"), CLI::ExcludesError);
+
+    zenithctl::SpecOptions again;
+
+    // cloudpod: its arguments give template, vmid and address.
+    CLI::App cloudpod;
+    zenithctl::addSpecOptions(cloudpod, again, zenithctl::SpecOptionSet::CloudPod);
+    for (const char* option : {"--template", "--vmid", "--ip", "--ipv4", "--last-octet"})
+        EXPECT_EQ(cloudpod.get_option_no_throw(option), nullptr) << option;
+    EXPECT_NE(cloudpod.get_option_no_throw("--mem"), nullptr);
+    EXPECT_NE(cloudpod.get_option_no_throw("--node"), nullptr);
 }
 
 TEST(ClientCliSpec, FirstBadOptionStopsTheBuild)

@@ -151,7 +151,7 @@ TEST(CoreSpecJson, RejectsBadStoredSpecs)
         {R"({"ports": [["tcp", 1]]})", "'ports'"},
         {R"({"tunnel": {"remote": 1}})", "'tunnel'"},
         {R"({"vmid": 5})", "'vmid'"},             // fixed ranges still apply
-        {R"({"ipv4": "10.0.0.1"})", "'ipv4'"},    // and formats
+        {R"({"ipv4": "10.0.0.1/33"})", "'ipv4'"},  // and formats
     };
     for (const auto& [json, fragment] : bad) {
         SCOPED_TRACE(json);

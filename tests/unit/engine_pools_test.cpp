@@ -207,6 +207,23 @@ TEST_F(EnginePoolsTest, AnExplicitAddressInAnyPoolIsLeasedFromThatPool)
     EXPECT_TRUE(leases().empty());
 }
 
+// The CloudPods script's `--ip 10.1.10.91`: a bare address takes the length
+// of the pool that holds it; one no pool holds needs its /len.
+TEST_F(EnginePoolsTest, ABareAddressTakesThePrefixOfItsPool)
+{
+    auto s = create("bare", {{"ipv4", S("192.168.7.21")}});
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(observer.waitFinished(s->jobId).state, JobState::Done);
+    ASSERT_TRUE(driver->lastSpec());
+    EXPECT_EQ(driver->lastSpec()->ipv4, "192.168.7.21/24");
+    EXPECT_EQ(driver->lastSpec()->pool, "other");
+
+    auto outside = create("nowhere", {{"ipv4", S("172.16.9.9")}});
+    ASSERT_FALSE(outside);
+    EXPECT_EQ(outside.error().code, ErrorCode::InvalidArgs);
+    EXPECT_NE(outside.error().message.find("a.b.c.d/len"), std::string::npos) << outside.error().message;
+}
+
 // A clone does not take its source's address or guest id: it gets the next
 // free address of the source's pool unless the overrides name one.
 TEST_F(EnginePoolsTest, AClonesAddressIsANewOneFromTheSourcesPool)

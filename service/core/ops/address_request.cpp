@@ -53,6 +53,9 @@ Result<AddressRequest> addressRequestOf(const MachineSpec& spec, const drivers::
         return req;
     }
     auto prefix = parseIpv4Prefix(*spec.ipv4);
+    const bool bare = !prefix && parseIpv4(*spec.ipv4);
+    if (bare)
+        prefix = Ipv4Prefix{*parseIpv4(*spec.ipv4), 0};
     if (!prefix)
         return invalid(fmt::format("ipv4: {} is not a.b.c.d/len", quoteForMessage(*spec.ipv4)));
     req.kind = AddressRequest::Kind::Explicit;
@@ -67,7 +70,10 @@ Result<AddressRequest> addressRequestOf(const MachineSpec& spec, const drivers::
     for (auto it = env.config().pools.begin(); !req.pool && it != env.config().pools.end(); ++it)
         if (const Ipv4Pool* p = env.pool(it->first); p && p->contains(prefix->address))
             req.pool = p;
-    if (req.pool && prefix->length != req.pool->prefixLength)
+    if (bare && !req.pool)
+        return invalid(fmt::format("ipv4: {} has no prefix length and no address pool holds it: give a.b.c.d/len",
+                                   *spec.ipv4));
+    if (req.pool && !bare && prefix->length != req.pool->prefixLength)
         return invalid(fmt::format("ipv4: {} has prefix length /{}, pool '{}' is a /{}", *spec.ipv4, prefix->length,
                                    req.pool->name, req.pool->prefixLength));
     return req;

@@ -36,7 +36,7 @@ public:
             return std::unexpected(src.error());
         }
         const core::SpecKeyRules keys = src->driver->specKeys();
-        auto over = parseSpec(in.spec, env.config().limits, keys, src->record.backend);
+        auto over = parseSpec(in.spec, src->driver->specLimits(env.config().limits), keys, src->record.backend);
         if (!over)
             return std::unexpected(over.error());
         auto base = specFromJson(src->record.specJson.empty() ? "{}" : src->record.specJson, keys);

@@ -22,10 +22,10 @@ public:
         auto d = driverFor(env, in.backend);
         if (!d)
             return std::unexpected(d.error());
-        auto spec = parseSpec(in.spec, env.config().limits, (*d)->specKeys(), in.backend);
+        auto spec = parseSpec(in.spec, (*d)->specLimits(env.config().limits), (*d)->specKeys(), in.backend);
         if (!spec)
             return std::unexpected(spec.error());
-        if (auto r = (*d)->validate(*spec); !r)
+        if (auto r = (*d)->validateCreate(*spec); !r)
             return std::unexpected(r.error());
 
         Request req;

@@ -26,7 +26,7 @@ Result<void> adoptMadeMachine(OperationRun& run, const Result<drivers::MachineFa
         }
         return fail(ErrorCode::Cancelled, "cancelled");
     }
-    run.adoptFacts(*facts, started ? MachineState::Running : MachineState::Stopped);
+    run.adoptFacts(*facts, facts->state.value_or(started ? MachineState::Running : MachineState::Stopped));
     return {};
 }
 

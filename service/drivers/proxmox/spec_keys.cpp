@@ -115,7 +115,8 @@ Result<void> lastOctetKey(std::string_view key, const SpecValue& v)
                       fmt::format("spec key '{}' = {} is out of range: accepted 1-254", key, n));
 }
 
-constexpr std::array<SpecKeyRule, 8> kLxc{{
+constexpr std::array<SpecKeyRule, 9> kLxc{{
+    {"cluster", "s", check::token},
     {"node", "s", check::token},
     {"vmid", "u", check::vmid},
     {"storage", "s", check::token},
@@ -126,7 +127,8 @@ constexpr std::array<SpecKeyRule, 8> kLxc{{
     {"full_clone", "b", check::any},
 }};
 
-constexpr std::array<SpecKeyRule, 17> kQemu{{
+constexpr std::array<SpecKeyRule, 18> kQemu{{
+    {"cluster", "s", check::token},
     {"node", "s", check::token},
     {"vmid", "u", check::vmid},
     {"storage", "s", check::token},

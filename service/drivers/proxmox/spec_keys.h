@@ -10,10 +10,10 @@
 
 namespace zenith::drivers::proxmox {
 
-// proxmox-lxc: node, vmid, storage, last_octet (of an address in the pool),
+// proxmox-lxc: cluster (of [Proxmox.NAME]; default: the first), node, vmid, storage, last_octet (of an address in the pool),
 // ostemplate, unprivileged, nesting, full_clone.
 core::SpecKeyRules lxcSpecKeys();
-// proxmox-qemu: node, vmid, storage, iso, os_type, bios, virtio_iso,
+// proxmox-qemu: cluster, node, vmid, storage, iso, os_type, bios, virtio_iso,
 // cpu_type, machine, vga, scsihw, boot, agent, tablet, onboot,
 // make_template, full_clone.
 core::SpecKeyRules qemuSpecKeys();

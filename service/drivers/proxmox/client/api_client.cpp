@@ -139,6 +139,10 @@ core::Result<nlohmann::json> ApiClient::call(std::string_view method, std::strin
         } else if (auto f = classifyReply(*reply, what)) {
             failure = f->error;
             transient = f->transient;
+            // Which cluster is down or refuses the token is what an admin
+            // needs to know first.
+            if (failure->code == ErrorCode::BackendUnavailable)
+                failure->message = fmt::format("Proxmox cluster {}: {}", endpoint_.cluster, failure->message);
         } else {
             auto body = nlohmann::json::parse(reply->body, nullptr, false);
             if (!body.is_object() || !body.contains("data"))
