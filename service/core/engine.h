@@ -123,6 +123,14 @@ public:
     Result<std::vector<LeaseInfo>> poolLeases(const std::string& pool) const;
     Result<std::string> nextFreeAddress(const std::string& pool) const;
 
+    // A remote backend's hosts and storages (NotSupported for a backend
+    // without them), a machine's health as its backend last saw it, and its
+    // backups. From the drivers' caches: never remote on the caller's thread.
+    Result<std::vector<drivers::NodeInfo>> nodes(const std::string& backend);
+    Result<std::vector<drivers::StorageSummary>> storages(const std::string& backend);
+    Result<drivers::MachineHealth> health(const std::string& machine);
+    Result<std::vector<drivers::BackupInfo>> backups(const std::string& machine);
+
     // A common spec key or one a configured backend registered.
     bool isSpecKey(std::string_view key) const;
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,9 @@ struct Request {
     std::string bridge;         // polkit detail: the bridge joined (defaults applied), "" if none
     std::vector<uint16_t> hostPorts;  // polkit detail: published host ports, sorted, unique
     std::vector<ResourceLock> locks;  // what the job holds; the subject machine first
+    // An operation's own options, checked by its prepare (backup: storage,
+    // mode).
+    std::map<std::string, std::string> options;
 
     // The operation's name ("create", "stop"): Job.Operation.
     std::string_view operationName() const;

@@ -64,6 +64,63 @@ public:
     virtual void refreshSoon() = 0;
 };
 
+class JobContext;
+
+// A backend's hosts and storages (a Proxmox cluster's nodes and storages),
+// answered from what the driver last read (bus loop safe).
+struct NodeInfo {
+    std::string location;  // the cluster
+    std::string node;
+    std::string status;    // online | offline | unknown
+    uint32_t cpus = 0;
+    uint64_t memoryTotal = 0, memoryUsed = 0;  // bytes
+    uint64_t uptime = 0;   // seconds
+};
+struct StorageSummary {
+    std::string location, node, storage, type;
+    std::vector<std::string> content;  // images, rootdir, iso, vztmpl, backup
+    bool shared = false, active = false;
+    uint64_t total = 0, avail = 0;     // bytes
+};
+// A machine's health as its backend last saw it.
+struct MachineHealth {
+    std::string status;    // running | stopped | unknown ...
+    uint64_t uptime = 0;   // seconds
+    double cpu = 0;        // load, 0..cpus
+    uint32_t cpus = 0;
+    uint64_t memory = 0, memoryMax = 0;  // bytes
+    std::string lock;      // a task's lock on it (backup, clone, ...), "" for none
+    uint64_t asOf = 0;     // unix time of the reading
+};
+class ClusterCatalog {
+public:
+    virtual ~ClusterCatalog() = default;
+    virtual std::vector<NodeInfo> nodes() = 0;
+    virtual std::vector<StorageSummary> storages() = 0;
+    // NoSuchMachine when the backend does not list it (yet).
+    virtual core::Result<MachineHealth> health(const core::MachineRecord& m) = 0;
+};
+
+// Backups of a machine (Proxmox vzdump to a backup storage).
+struct BackupInfo {
+    std::string volid, location, node, storage;
+    uint64_t size = 0, ctime = 0;
+    std::string notes;
+};
+struct BackupOptions {
+    std::string storage;  // "" for the backend's default
+    std::string mode;     // snapshot (default) | suspend | stop
+};
+class BackupCapability {
+public:
+    virtual ~BackupCapability() = default;
+    // Runs as a job (progress, cancel); the new backup's volid when known.
+    virtual core::Result<std::string> backup(const core::MachineRecord& m, const BackupOptions& options,
+                                             JobContext& ctx) = 0;
+    // From what the driver last read of the backup storages.
+    virtual core::Result<std::vector<BackupInfo>> backups(const core::MachineRecord& m) = 0;
+};
+
 // NotSupported: "`what` is not available on backend `backend`".
 std::unexpected<core::Error> notOnThisBackend(std::string_view backend, std::string_view what);
 

@@ -116,6 +116,8 @@ public:
     // backend.
     virtual ImageCatalog* imageCatalog() { return nullptr; }
     virtual GuestInventory* guestInventory() { return nullptr; }
+    virtual ClusterCatalog* clusterCatalog() { return nullptr; }
+    virtual BackupCapability* backupCapability() { return nullptr; }
 
     // Called (from any thread) when a machine changes state on its own,
     // e.g. its container exited. Set once by the engine before any job runs.

@@ -11,9 +11,9 @@ namespace {
 
 const auto& table()
 {
-    static const std::array<std::reference_wrapper<const Operation>, 6> ops{
-        ops::createOperation(), ops::cloneOperation(), ops::destroyOperation(),
-        ops::startOperation(),  ops::stopOperation(),  ops::templateOperation(),
+    static const std::array<std::reference_wrapper<const Operation>, 7> ops{
+        ops::createOperation(), ops::cloneOperation(),    ops::destroyOperation(), ops::startOperation(),
+        ops::stopOperation(),   ops::templateOperation(), ops::backupOperation(),
     };
     return ops;
 }

@@ -12,5 +12,6 @@ const Operation& destroyOperation();
 const Operation& startOperation();
 const Operation& stopOperation();
 const Operation& templateOperation();
+const Operation& backupOperation();
 
 }  // namespace zenith::core::ops

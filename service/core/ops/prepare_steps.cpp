@@ -12,11 +12,11 @@
 
 namespace zenith::core::ops {
 
-Result<void> checkNameAndFlags(const std::string& name, std::string_view argument, uint64_t flags)
+Result<void> checkNameAndFlags(const std::string& name, std::string_view argument, uint64_t flags, uint64_t allowed)
 {
     if (auto r = validateMachineName(name, argument); !r)
         return r;
-    return validateFlags(flags);
+    return validateFlags(flags, allowed);
 }
 
 Result<drivers::Driver*> driverFor(const OperationEnv& env, const std::string& backend)

@@ -4,11 +4,13 @@
 
 #include <string>
 
+#include "core/flags.h"
 #include "core/ops/operation.h"
 
 namespace zenith::core::ops {
 
-Result<void> checkNameAndFlags(const std::string& name, std::string_view argument, uint64_t flags);
+Result<void> checkNameAndFlags(const std::string& name, std::string_view argument, uint64_t flags,
+                               uint64_t allowed = kFlagsKnown);
 
 // The driver of `backend`: BackendUnavailable for a known backend this host
 // has not configured, InvalidArgs for an unknown one.

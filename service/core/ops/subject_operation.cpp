@@ -1,12 +1,13 @@
 #include "core/ops/subject_operation.h"
 
+#include "core/flags.h"
 #include "core/ops/prepare_steps.h"
 
 namespace zenith::core::ops {
 
 Result<Request> SubjectOperation::prepare(const OperationInput& in, const OperationEnv& env) const
 {
-    if (auto r = checkNameAndFlags(in.machine, "name", in.flags); !r)
+    if (auto r = checkNameAndFlags(in.machine, "name", in.flags, allowedFlags()); !r)
         return std::unexpected(r.error());
     auto subject = existingSubject(env, in.machine);
     if (!subject)
@@ -23,6 +24,8 @@ Result<Request> SubjectOperation::prepare(const OperationInput& in, const Operat
         req.locks.push_back(std::move(l));
     return req;
 }
+
+uint64_t SubjectOperation::allowedFlags() const { return kFlagsKnown; }
 
 Result<MachineRecord> SubjectOperation::subject(OperationRun& run)
 {

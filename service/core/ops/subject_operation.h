@@ -10,6 +10,8 @@ namespace zenith::core::ops {
 class SubjectOperation : public Operation {
 public:
     Result<Request> prepare(const OperationInput& input, const OperationEnv& env) const override;
+    // The flags this operation takes (DestroyMachine also BACKUP_FIRST).
+    virtual uint64_t allowedFlags() const;
 
 protected:
     // The subject's record as the job starts.

@@ -51,7 +51,7 @@ core::Result<void> Cluster::refresh(std::stop_token stop)
     // A shared storage shows the same files from every node: read it once.
     std::set<std::string> sharedDone;
     for (const auto& s : next->resources.storages) {
-        if (!s.active || !online.contains(s.node) || (!s.holds("iso") && !s.holds("vztmpl")))
+        if (!s.active || !online.contains(s.node) || (!s.holds("iso") && !s.holds("vztmpl") && !s.holds("backup")))
             continue;
         if (s.shared && !sharedDone.insert(s.storage).second)
             continue;
@@ -69,6 +69,8 @@ core::Result<void> Cluster::refresh(std::stop_token stop)
                 next->isos.push_back(std::move(v));
             else if (v.content == "vztmpl")
                 next->templates.push_back(std::move(v));
+            else if (v.content == "backup")
+                next->backups.push_back(std::move(v));
         }
     }
     next->refreshed = std::chrono::system_clock::now();

@@ -35,7 +35,7 @@ struct ClusterOptions {
 // What is known of a cluster at one moment.
 struct ClusterView {
     ClusterResources resources;
-    std::vector<StorageVolume> isos, templates;  // content iso, vztmpl
+    std::vector<StorageVolume> isos, templates, backups;  // content iso, vztmpl, backup
     std::chrono::system_clock::time_point readStarted{}, refreshed{};
     bool valid = false;     // a refresh has succeeded
     std::string lastError;  // of the last refresh, "" when it succeeded
@@ -52,7 +52,7 @@ public:
 
     std::shared_ptr<const ClusterView> view() const;
     // Reads the cluster now (a few requests: resources, then the content of
-    // each storage that holds ISOs or templates); keeps the last good view
+    // each storage that holds ISOs, templates or backups); keeps the last good view
     // when it fails, with the error.
     core::Result<void> refresh(std::stop_token stop = {});
     // The guest as the cluster has it now (one request), nullptr-free:

@@ -31,7 +31,11 @@ std::optional<core::MachineState> guestState(const ClusterGuest& g);
 
 std::unique_ptr<Driver> makeGuestDriver(GuestDriverOptions options, std::shared_ptr<ClusterSet> clusters);
 
-class GuestDriver final : public Driver, public ImageCatalog, public GuestInventory {
+class GuestDriver final : public Driver,
+                          public ImageCatalog,
+                          public GuestInventory,
+                          public ClusterCatalog,
+                          public BackupCapability {
 public:
     GuestDriver(GuestDriverOptions options, std::shared_ptr<ClusterSet> clusters);
     ~GuestDriver() override;
@@ -59,6 +63,8 @@ public:
     void rollbackPartial(const core::MachineRecord& m) override;                                 // guest_recovery.cpp
     ImageCatalog* imageCatalog() override { return this; }
     GuestInventory* guestInventory() override { return this; }
+    ClusterCatalog* clusterCatalog() override { return this; }
+    BackupCapability* backupCapability() override { return this; }
     void setStateListener(StateListener listener) override { stateListener_ = std::move(listener); }
 
     // ---- ImageCatalog: ISOs (qemu) or container templates (lxc) ----
@@ -66,6 +72,15 @@ public:
     // ---- GuestInventory ----
     void setInventoryListener(Listener listener) override;
     void refreshSoon() override { clusters_->refreshSoon(); }
+
+    // ---- ClusterCatalog (guest_catalog.cpp) ----
+    std::vector<NodeInfo> nodes() override;
+    std::vector<StorageSummary> storages() override;
+    core::Result<MachineHealth> health(const core::MachineRecord& m) override;
+    // ---- BackupCapability (guest_backup.cpp) ----
+    core::Result<std::string> backup(const core::MachineRecord& m, const BackupOptions& options,
+                                     JobContext& ctx) override;
+    core::Result<std::vector<BackupInfo>> backups(const core::MachineRecord& m) override;
 
     // ---- shared by the operation files ----
     GuestType type() const { return options_.type; }
