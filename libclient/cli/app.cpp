@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cloudpod_command.h"
+#include "cluster_commands.h"
 #include "exit_codes.h"
 #include "json_events.h"
 #include "output.h"
@@ -49,7 +50,8 @@ struct MachineArgs {
     std::string backend = "nspawn";
     SpecOptions spec;
     Secrets secrets;
-    bool force = false, noStart = false, dryRun = false;
+    bool force = false, noStart = false, dryRun = false, backupFirst = false;
+    BackupOptions backup;  // `backup`
 };
 
 size_t terminalWidth()
@@ -106,7 +108,8 @@ Result<Spec> specFrom(const MachineArgs& a)
 
 uint64_t flagsOf(const MachineArgs& a)
 {
-    return (a.force ? kFlagForce : 0) | (a.noStart ? kFlagNoStart : 0) | (a.dryRun ? kFlagDryRun : 0);
+    return (a.force ? kFlagForce : 0) | (a.noStart ? kFlagNoStart : 0) | (a.dryRun ? kFlagDryRun : 0) |
+           (a.backupFirst ? kFlagBackupFirst : 0);
 }
 
 class Runner {
@@ -248,9 +251,16 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
     };
     auto* destroy = machineCommand("destroy", "Destroy a machine and everything it has on disk",
                                    "Stop it first if it is running");
+    destroy->add_flag("--backup-first", a.backupFirst,
+                      "Back it up first (Proxmox: vzdump to the backup storage); if that fails nothing is destroyed");
     auto* start = machineCommand("start", "Start a machine");
     auto* stop = machineCommand("stop", "Stop a machine (clean poweroff)", "Kill it if it does not power off");
     auto* makeTemplate = machineCommand("template", "Turn a stopped machine into a template for clones");
+    auto* backup = machineCommand("backup", "Back a machine up to a backup storage (Proxmox vzdump)");
+    backup->add_option("--storage", a.backup.storage,
+                       "Backup storage (default: the cluster's BackupStorage=, else the largest one)");
+    backup->add_option("--mode", a.backup.mode, "snapshot (default: the machine keeps running), suspend or stop")
+        ->check(CLI::IsMember({"snapshot", "suspend", "stop"}));
 
     auto* list = app.add_subcommand("list", "List machines");
     auto* show = app.add_subcommand("show", "Show every property of a machine");
@@ -261,6 +271,8 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
     auto* images = app.add_subcommand("images", "List base images, templates and ISOs of a backend");
     images->add_option("--backend", imagesBackend, "Backend")->capture_default_str();
     const PoolCommands poolCommands = addPoolCommands(app);
+    ClusterCommands clusterCommands;
+    addClusterCommands(app, clusterCommands);
 
     for (auto* cmd : app.get_subcommands({}))
         cmd->footer(cmd->get_footer() + (cmd->get_footer().empty() ? "" : "\n") + std::string(exitCodeHelp()));
@@ -334,6 +346,8 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
         return toInt(runner.submitted(client.stop(a.name, flags), "stop", a.name));
     if (makeTemplate->parsed())
         return toInt(runner.submitted(client.makeTemplate(a.name, flags), "template", a.name));
+    if (backup->parsed())
+        return toInt(runner.submitted(client.backup(a.name, a.backup, flags), "backup", a.name));
 
     if (cancel->parsed()) {
         auto done = client.cancel(jobId);
@@ -417,6 +431,8 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
         return 0;
     }
     if (auto done = runPoolCommands(poolCommands, client, g.json, out))
+        return toInt(*done);
+    if (auto done = runClusterCommands(clusterCommands, client, g.json, out))
         return toInt(*done);
     return toInt(ExitCode::BadInput);
 }

@@ -145,6 +145,13 @@ void addSpecOptions(CLI::App& cmd, SpecOptions& o, SpecOptionSet set)
             ->check(numberInRange(kVmidMin, kVmidMax, "a Proxmox guest id"));
     cmd.add_option("--node", o.node, "Proxmox node to run on");
     cmd.add_option("--storage", o.storage, "Proxmox storage for the disks");
+    cmd.add_option("--iso", o.iso, "proxmox-qemu: the installation ISO, a volid (local:iso/x.iso) or a file name on any node");
+    cmd.add_option("--os", o.osType, "proxmox-qemu: OS type (l26, win10, win11, ... or ubuntu, debian, centos, rocky, "
+                                     "alma, windows)");
+    cmd.add_option("--bios", o.bios, "proxmox-qemu: seabios or ovmf (UEFI; the default for Windows)");
+    cmd.add_option("--virtio-iso", o.virtioIso, "proxmox-qemu: the VirtIO driver ISO for Windows (default: the newest "
+                                                "virtio-win*.iso on the node)");
+    cmd.add_option("--ostemplate", o.ostemplate, "proxmox-lxc: the container template (local:vztmpl/... or a file name)");
     cmd.add_option("--bridge", o.bridge, "Host bridge to attach to");
     if (machine) {
         auto* ipv4 = cmd.add_option("--ipv4,--ip", o.ipv4,
@@ -254,6 +261,11 @@ Result<Spec> buildSpec(const SpecOptions& o)
     if (o.vmid) spec.setVmid(*o.vmid);
     if (o.node) spec.setNode(*o.node);
     if (o.storage) spec.setStorage(*o.storage);
+    if (o.iso) spec.setIso(*o.iso);
+    if (o.osType) spec.setOsType(*o.osType);
+    if (o.bios) spec.setBios(*o.bios);
+    if (o.virtioIso) spec.setVirtioIso(*o.virtioIso);
+    if (o.ostemplate) (void)spec.set("ostemplate", zenith::client::SpecValue(std::string(*o.ostemplate)));
     if (o.lastOctet) (void)spec.set("last_octet", *o.lastOctet);
     if (!o.dns.empty()) spec.setDns(o.dns);
     if (o.cpu) {

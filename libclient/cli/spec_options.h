@@ -23,6 +23,7 @@ struct SpecOptions {
     std::optional<std::string> cpu, memory, disk, swap;
     std::optional<std::string> memoryMiB;  // --mem: a bare number is MiB
     std::optional<std::string> node, storage;
+    std::optional<std::string> iso, osType, bios, virtioIso, ostemplate;  // proxmox-qemu / proxmox-lxc create
     std::optional<uint32_t> cores, vmid, lastOctet;
     std::vector<std::string> sshKeys;  // a key, or a file of keys
     std::vector<std::string> dns;

@@ -20,13 +20,14 @@ _zenithctl()
     local cur prev words cword
     _init_completion || return
 
-    local commands="create clone cloudpod destroy start stop template list show jobs cancel images pools leases next-ip"
+    local commands="create clone cloudpod destroy start stop template backup list show jobs cancel images"
+    commands+=" pools leases next-ip nodes storages isos templates health backups"
     local global="--help --version --json --no-wait -q --quiet --no-ask-password -H --host --address --timeout"
     # cloudpod: VMID, LAST_OCTET and its --template (the clone source) stand
     # for --vmid, --ipv4/--ip, --last-octet and the spec's template.
     local cloudpod="--distro --release --arch --password-stdin --password-file --password-hash-file
                 --ssh-key --cpu --memory --mem --disk --swap --cores --node --storage --bridge --gateway --dns
-                --set --wireguard-config-file --no-start --dry-run"
+                --set --wireguard-config-file --no-start --dry-run --iso --os --bios --virtio-iso --ostemplate"
     local spec="$cloudpod --template --vmid --ipv4 --ip --last-octet"
     local keys="distro release arch template ssh ssh_authorized_keys cpu_quota memory_max
                 disk_max swap_max cores bridge ipv4 gateway dns ipv6_mode ipv6 tunnel ports node vmid
@@ -40,8 +41,17 @@ _zenithctl()
         --backend)
             COMPREPLY=($(compgen -W "nspawn proxmox-lxc proxmox-qemu" -- "$cur"))
             return ;;
+        --mode)
+            COMPREPLY=($(compgen -W "snapshot suspend stop" -- "$cur"))
+            return ;;
         --distro)
             COMPREPLY=($(compgen -W "debian ubuntu" -- "$cur"))
+            return ;;
+        --os)
+            COMPREPLY=($(compgen -W "l26 win11 win10 other ubuntu debian centos rocky alma windows" -- "$cur"))
+            return ;;
+        --bios)
+            COMPREPLY=($(compgen -W "seabios ovmf" -- "$cur"))
             return ;;
         --release)
             COMPREPLY=($(compgen -W "bookworm bullseye" -- "$cur"))
@@ -57,7 +67,7 @@ _zenithctl()
             COMPREPLY=($(compgen -W "$(_zenithctl_machines)" -- "$cur"))
             return ;;
         -H|--host|--address|--timeout|--cpu|--memory|--mem|--disk|--swap|--cores|--vmid|--node|--storage|\
-        --bridge|--ipv4|--ip|--last-octet|--gateway|--dns)
+        --bridge|--ipv4|--ip|--last-octet|--gateway|--dns|--iso|--virtio-iso|--ostemplate)
             return ;;
     esac
 
@@ -83,9 +93,11 @@ _zenithctl()
         create) options="--backend $spec" ;;
         clone) options="$spec" ;;
         cloudpod) options="--template $cloudpod" ;;
-        destroy|stop) options="--force --dry-run" ;;
+        destroy) options="--force --backup-first --dry-run" ;;
+        stop) options="--force --dry-run" ;;
         start|template) options="--dry-run" ;;
-        images) options="--backend" ;;
+        backup) options="--storage --mode --dry-run" ;;
+        images|nodes|storages) options="--backend" ;;
         *) options="" ;;
     esac
 
@@ -94,7 +106,7 @@ _zenithctl()
         return
     fi
     case $command in
-        clone|destroy|start|stop|template|show)
+        clone|destroy|start|stop|template|show|backup|backups|health)
             COMPREPLY=($(compgen -W "$(_zenithctl_machines)" -- "$cur")) ;;
         cancel)
             COMPREPLY=($(compgen -W "$(zenithctl --no-ask-password --timeout 5 jobs --json 2>/dev/null |

@@ -142,6 +142,52 @@ Result<std::string> Client::nextFreeAddress(const std::string& pool)
     return detail::guarded([&] { return session_->manager().NextFreeAddress(pool); });
 }
 
+Result<std::vector<NodeInfo>> Client::nodes(const std::string& backend)
+{
+    return detail::guarded([&] {
+        std::vector<NodeInfo> out;
+        for (const auto& row : session_->manager().ListNodes(backend))
+            out.push_back(NodeInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>(), row.get<5>(),
+                                   row.get<6>()});
+        return out;
+    });
+}
+
+Result<std::vector<StorageInfo>> Client::storages(const std::string& backend)
+{
+    return detail::guarded([&] {
+        std::vector<StorageInfo> out;
+        for (const auto& row : session_->manager().ListStorages(backend))
+            out.push_back(StorageInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>(),
+                                      row.get<5>(), row.get<6>(), row.get<7>(), row.get<8>()});
+        return out;
+    });
+}
+
+Result<MachineHealth> Client::health(const std::string& name)
+{
+    return detail::guarded([&] { return detail::healthFromMap(session_->manager().GetHealth(name)); });
+}
+
+Result<std::vector<BackupInfo>> Client::backups(const std::string& name)
+{
+    return detail::guarded([&] {
+        std::vector<BackupInfo> out;
+        for (const auto& row : session_->manager().ListBackups(name))
+            out.push_back(BackupInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>(),
+                                     row.get<5>(), row.get<6>()});
+        return out;
+    });
+}
+
+Result<Job> Client::backup(const std::string& name, const BackupOptions& options, uint64_t flags)
+{
+    return detail::guarded([&] {
+        std::string job = session_->manager().BackupMachine(name, detail::toVariantMap(options), flags);
+        return Job(session_, jobIdFromPath(job), job);
+    });
+}
+
 Result<void> Client::cancel(uint32_t jobId)
 {
     return detail::guarded([&] { session_->manager().CancelJob(jobId); });

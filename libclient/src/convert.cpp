@@ -66,6 +66,30 @@ MachineInfo machineFromProperties(const VariantMap& props, std::string path)
     return m;
 }
 
+MachineHealth healthFromMap(const VariantMap& values)
+{
+    MachineHealth h;
+    read(values, "status", h.status);
+    read(values, "uptime", h.uptime);
+    read(values, "cpu", h.cpu);
+    read(values, "cpus", h.cpus);
+    read(values, "memory", h.memory);
+    read(values, "memory_max", h.memoryMax);
+    read(values, "lock", h.lock);
+    read(values, "as_of", h.asOf);
+    return h;
+}
+
+VariantMap toVariantMap(const BackupOptions& options)
+{
+    VariantMap out;
+    if (!options.storage.empty())
+        out.emplace("storage", sdbus::Variant(options.storage));
+    if (!options.mode.empty())
+        out.emplace("mode", sdbus::Variant(options.mode));
+    return out;
+}
+
 void applyJobProperties(JobStatus& j, const VariantMap& props)
 {
     read(props, "Id", j.id);

@@ -18,6 +18,10 @@ VariantMap toVariantMap(const Spec& spec);
 // that an older or newer daemon still yields what it can.
 MachineInfo machineFromProperties(const VariantMap& props, std::string path);
 JobStatus jobFromProperties(const VariantMap& props, std::string path);
+// GetHealth's a{sv}, read the same forgiving way.
+MachineHealth healthFromMap(const VariantMap& values);
+// BackupMachine's options: only those given.
+VariantMap toVariantMap(const BackupOptions& options);
 // Applies a PropertiesChanged subset onto `status`.
 void applyJobProperties(JobStatus& status, const VariantMap& changed);
 

@@ -46,8 +46,17 @@ void Engine::Impl::noteJobEnded(const std::string& machine, const std::optional<
 {
     const auto now = Clock::now();
     touched[machine] = now;
-    if (removed && removed->vmid)
-        forgotten[guestKey(removed->backend, removed->location, removed->vmid)] = now;
+    if (!removed)
+        return;
+    // A half-made guest is known by what its job checkpointed.
+    uint32_t vmid = removed->vmid;
+    std::string location = removed->location;
+    if (auto it = removed->checkpoints.find("vmid"); !vmid && it != removed->checkpoints.end())
+        vmid = static_cast<uint32_t>(std::strtoul(it->second.c_str(), nullptr, 10));
+    if (auto it = removed->checkpoints.find("cluster"); location.empty() && it != removed->checkpoints.end())
+        location = it->second;
+    if (vmid)
+        forgotten[guestKey(removed->backend, location, vmid)] = now;
 }
 
 void Engine::Impl::syncInventory(const std::string& backend, const std::string& location, Clock::time_point readAt,

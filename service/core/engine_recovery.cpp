@@ -138,6 +138,7 @@ Result<void> Engine::Impl::recoverMachines(const std::shared_ptr<JobEntry>& e, d
             {
                 std::lock_guard lock(mu);
                 machines.erase(name);
+                noteJobEnded(name, m);
             }
             if (auto r = registry.removeMachine(name); !r)
                 log::error({.machine = name}, "cannot remove machine from registry: {}", r.error().message);

@@ -100,12 +100,21 @@ void ManagerObject::CloneMachine(PathPair&& result, std::string source, std::str
 void ManagerObject::simpleChange(OnePath&& result, const char* method, std::string_view op, const std::string& name,
                                  uint64_t flags)
 {
+    subjectChange(std::move(result), method, op, name, flags, "",
+                  [&] { return engine_.prepareSimple(op, name, flags); });
+}
+
+void ManagerObject::subjectChange(OnePath&& result, const char* method, std::string_view op, const std::string& name,
+                                  uint64_t flags, std::string_view logged,
+                                  const std::function<core::Result<core::Request>()>& prepare)
+{
     auto reply = makeReply(std::move(result), method);
     auto caller = currentCaller(getObject());
     if (!caller)
         return reply->fail(caller.error());
-    auto prepared = engine_.prepareSimple(op, name, flags);
-    log::debug({.uid = caller->uid, .machine = shown(name)}, "{} flags={} from {}", method, flags, caller->sender);
+    auto prepared = prepare();
+    log::debug({.uid = caller->uid, .machine = shown(name)}, "{} flags={}{} from {}", method, flags, logged,
+               caller->sender);
     auto m = engine_.machine(name);
     gate_.submitChange(*caller, std::move(prepared),
                        {std::string(op), name, m ? m->backend : std::string()},
@@ -134,6 +143,22 @@ void ManagerObject::StopMachine(OnePath&& result, std::string name, uint64_t fla
 void ManagerObject::MakeTemplate(OnePath&& result, std::string name, uint64_t flags)
 {
     simpleChange(std::move(result), "MakeTemplate", "template", name, flags);
+}
+
+// Extension: a backup as a job. The options are the operation's to judge
+// (storage, mode): any key passes the conversion, so an unknown one is named
+// as an unknown backup option, not as an unknown spec key.
+void ManagerObject::BackupMachine(OnePath&& result, std::string name, std::map<std::string, sdbus::Variant> options,
+                                  uint64_t flags)
+{
+    subjectChange(std::move(result), "BackupMachine", "backup", name, flags,
+                  fmt::format(" options=[{}]", keysOf(options)), [&]() -> core::Result<core::Request> {
+                      auto parsed = specFromVariants(options, "options", [](std::string_view) { return true; });
+                      if (!parsed)
+                          return std::unexpected(parsed.error());
+                      return engine_.prepare("backup",
+                                             core::OperationInput{.machine = name, .spec = *parsed, .flags = flags});
+                  });
 }
 
 void ManagerObject::GetMachine(OnePath&& result, std::string name)

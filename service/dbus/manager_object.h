@@ -47,9 +47,27 @@ private:
     void ListLeases(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string>>>&& result,
                     std::string pool) override;
     void NextFreeAddress(sdbus::Result<std::string>&& result, std::string pool) override;
+    // A remote backend's nodes and storages, a machine's health and backups
+    // (manager_cluster.cpp).
+    using NodeRow = sdbus::Struct<std::string, std::string, std::string, uint32_t, uint64_t, uint64_t, uint64_t>;
+    using StorageRow = sdbus::Struct<std::string, std::string, std::string, std::string, std::vector<std::string>,
+                                     bool, bool, uint64_t, uint64_t>;
+    using BackupRow =
+        sdbus::Struct<std::string, std::string, std::string, std::string, uint64_t, uint64_t, std::string>;
+    void ListNodes(sdbus::Result<std::vector<NodeRow>>&& result, std::string backend) override;
+    void ListStorages(sdbus::Result<std::vector<StorageRow>>&& result, std::string backend) override;
+    void GetHealth(sdbus::Result<std::map<std::string, sdbus::Variant>>&& result, std::string name) override;
+    void ListBackups(sdbus::Result<std::vector<BackupRow>>&& result, std::string name) override;
+    void BackupMachine(OnePath&& result, std::string name, std::map<std::string, sdbus::Variant> options,
+                       uint64_t flags) override;
 
     void simpleChange(OnePath&& result, const char* method, std::string_view op, const std::string& name,
                       uint64_t flags);
+    // A job on an existing machine (simpleChange, BackupMachine): `prepare`
+    // validates, the gate authorizes and submits, the reply is the job.
+    // `logged` is added to the debug line (never values: keys at most).
+    void subjectChange(OnePath&& result, const char* method, std::string_view op, const std::string& name,
+                       uint64_t flags, std::string_view logged, const std::function<core::Result<core::Request>()>& prepare);
 
     core::Engine& engine_;
     RequestGate& gate_;

@@ -41,16 +41,16 @@ public:
     // What a refused request is audited and logged as, when `prepared`
     // failed and so cannot say.
     struct Subject {
-        std::string verb;     // create|clone|destroy|start|stop|template
+        std::string verb;     // create|clone|destroy|start|stop|template|backup
         std::string machine;
         std::string backend;
     };
 
-    // create/clone/destroy/start/stop/template.
+    // create/clone/destroy/start/stop/template/backup.
     void submitChange(const CallerInfo& caller, core::Result<core::Request> prepared, const Subject& subject,
                       std::function<void(core::Result<core::Submitted>)> done);
 
-    // GetMachine/List*: the `read` action.
+    // GetMachine/List*/GetHealth: the `read` action.
     void authorizeRead(const CallerInfo& caller, const std::string& verb, const std::string& machine,
                        const std::string& backend, std::function<void(core::Result<void>)> done);
 

@@ -17,7 +17,12 @@
 #   ZENITH_STATE_DIR ZENITH_MACHINES_DIR ZENITH_DAEMON_LOG ZENITH_DAEMON_PID
 #   ZENITH_AUTO_UID ZENITH_AUTOMATION_GID   zenith-auto, in zenith-automation
 #   ZENITH_OUTSIDER_UID ZENITH_OUTSIDER_GID zenith-outsider, in no group
+#   ZENITH_DAEMON_ARGV        a file with the daemon's command line (binary
+#                             first, then its arguments, each ended by a NUL)
 # and may restart polkitd with "$ZENITH_HARNESS_DIR/polkitd.sh stop|start".
+# A test that restarts the daemon runs that command line as this script does
+# (umask 077, stdin /dev/null, output appended to ZENITH_DAEMON_LOG) and
+# writes the new PID to $ZENITH_SANDBOX/run/daemon.pid, which teardown stops.
 #
 # --proxmox-sim: a simulated Proxmox VE cluster (tests/proxmox_sim/pve_sim.py,
 # nodes LIST, default pve1,pve2,pve3; durations times F, default 0.1) runs
@@ -300,6 +305,9 @@ if [[ -n $start_daemon ]]; then
     daemon_args=(--state-dir "$ZENITH_STATE_DIR" --machines-dir "$ZENITH_MACHINES_DIR")
     [[ -n $config ]] && daemon_args+=(--config "$config")
     [[ -n $debug ]] && daemon_args+=("$debug")
+    # For tests that kill the daemon and start it again the same way.
+    printf '%s\0' "$daemon" "${daemon_args[@]}" >"$sandbox/run/daemon.argv"
+    export ZENITH_DAEMON_ARGV=$sandbox/run/daemon.argv
     # umask 077, as its unit runs it (UMask=0077): whatever a machine needs
     # must get its mode explicitly.
     (umask 077 && exec "$daemon" "${daemon_args[@]}") >"$ZENITH_DAEMON_LOG" 2>&1 </dev/null &

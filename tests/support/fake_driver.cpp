@@ -223,7 +223,8 @@ core::Result<drivers::MachineFacts> FakeDriver::make(const std::string& name, co
                                  .release = spec.release.value_or("bookworm"),
                                  .arch = "amd64",
                                  .addresses = addresses,
-                                 .location = "/fake/machines/" + name};
+                                 .vmid = madeVmid,
+                                 .location = madeLocation.empty() ? "/fake/machines/" + name : madeLocation};
 }
 
 core::Result<drivers::MachineFacts> FakeDriver::create(const std::string& name, const core::MachineSpec& spec,
@@ -346,6 +347,36 @@ void FakeDriver::setStateListener(StateListener listener)
 {
     std::lock_guard lock(mu_);
     listener_ = std::move(listener);
+}
+
+// The listener is called under the lock, as the real ClusterSet calls its
+// listeners under one: setting another waits for a call in progress.
+bool FakeDriver::reportGuests(const std::string& location, std::chrono::system_clock::time_point readAt,
+                              const std::vector<drivers::RemoteGuest>& guests)
+{
+    std::lock_guard lock(inventoryMu_);
+    if (!inventoryListener_)
+        return false;
+    inventoryListener_(location, readAt, guests);
+    return true;
+}
+
+void FakeDriver::setInventoryListener(Listener listener)
+{
+    std::lock_guard lock(inventoryMu_);
+    inventoryListener_ = std::move(listener);
+}
+
+void FakeDriver::refreshSoon()
+{
+    std::lock_guard lock(inventoryMu_);
+    ++inventoryRefreshes_;
+}
+
+int FakeDriver::inventoryRefreshRequests() const
+{
+    std::lock_guard lock(inventoryMu_);
+    return inventoryRefreshes_;
 }
 
 }  // namespace zenith::testsupport

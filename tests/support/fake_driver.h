@@ -46,7 +46,7 @@ struct FakeDisk {
     std::set<std::string> made, running, templates;
 };
 
-class FakeDriver final : public drivers::Driver, public drivers::ImageCatalog {
+class FakeDriver final : public drivers::Driver, public drivers::ImageCatalog, public drivers::GuestInventory {
 public:
     explicit FakeDriver(std::shared_ptr<FakeDisk> disk = std::make_shared<FakeDisk>());
 
@@ -73,6 +73,8 @@ public:
                                                {0.9, "clone", "tree copied"},
                                                {0.94, "configure", "configured"}};
     std::vector<std::string> addresses;      // the facts create/clone report
+    uint32_t madeVmid = 0;                   // ... a remote guest's id
+    std::string madeLocation;                // ... and where it is ("" for a path of its own)
     // Checkpointed by create and clone before their hold point, in order.
     std::vector<std::pair<std::string, std::string>> createCheckpoints;
     std::vector<drivers::ImageInfo> imageList;
@@ -85,6 +87,14 @@ public:
     // address pool.
     std::vector<core::SpecKeyRule> ownKeys;
     std::string defaultPool;
+
+    // A remote backend's guest listing (GuestInventory): off unless set.
+    bool withInventory = false;
+    // Reports a listing of `location` read at `readAt`, as a driver's
+    // refresher would; false when the engine has set no listener (yet).
+    bool reportGuests(const std::string& location, std::chrono::system_clock::time_point readAt,
+                      const std::vector<drivers::RemoteGuest>& guests);
+    int inventoryRefreshRequests() const;
 
     // ---- observing ----
 
@@ -130,8 +140,15 @@ public:
     drivers::ImageCatalog* imageCatalog() override { return withoutImages ? nullptr : this; }
     core::Result<std::vector<drivers::ImageInfo>> images() override;
     void setStateListener(StateListener listener) override;
+    drivers::GuestInventory* guestInventory() override { return withInventory ? this : nullptr; }
+    void setInventoryListener(Listener listener) override;
+    void refreshSoon() override;
 
 private:
+    mutable std::mutex inventoryMu_;
+    Listener inventoryListener_;
+    int inventoryRefreshes_ = 0;
+
     void called(FakeOp op);
     // Runs `change` on the disk under its lock.
     void onDisk(const std::function<void(FakeDisk&)>& change);

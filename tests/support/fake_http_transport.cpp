@@ -23,7 +23,8 @@ std::expected<FakeHttpTransport::Reply, std::string> FakeHttpTransport::send(
         return std::unexpected(std::string("fake: not an API URL: ") + request.url);
     const std::string base = request.url.substr(0, api);
     if (down_.count(base))
-        return std::unexpected("Failed to connect to " + base + ": Connection refused");
+        return std::unexpected(std::string(drivers::proxmox::kNotSentPrefix) + "Failed to connect to " + base +
+                               ": Connection refused");
     std::string path = request.url.substr(api + 10);
     if (auto q = path.find('?'); q != std::string::npos)
         path.resize(q);

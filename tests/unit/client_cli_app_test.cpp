@@ -57,14 +57,15 @@ TEST_P(EveryCommand, HelpExitsZeroAndDescribesIt)
 
 INSTANTIATE_TEST_SUITE_P(Zenithctl, EveryCommand,
                          ::testing::Values("create", "clone", "cloudpod", "destroy", "start", "stop", "template", "list", "show",
-                                           "jobs", "cancel", "images"));
+                                           "jobs", "cancel", "images", "backup", "nodes", "storages", "isos",
+                                           "templates", "health", "backups"));
 
 TEST(ZenithctlUsage, TopLevelHelpListsEveryCommand)
 {
     auto r = runCli({"--help"});
     EXPECT_EQ(r.code, 0);
     for (const char* c : {"create", "clone", "cloudpod", "destroy", "start", "stop", "template", "list", "show", "jobs", "cancel",
-                          "images"})
+                          "images", "backup", "nodes", "storages", "isos", "templates", "health", "backups"})
         EXPECT_NE(r.out.find(c), std::string::npos) << c;
 }
 
@@ -92,6 +93,24 @@ TEST(ZenithctlUsage, WithJsonAUsageErrorIsAnErrorEvent)
         EXPECT_EQ(event["exit_code"], 2);
         EXPECT_FALSE(event.value("error_message", "").empty());
     }
+}
+
+TEST(ZenithctlUsage, BackupOptionsAreCheckedBeforeAnyCall)
+{
+    // A mode vzdump does not know, a backups listing without its machine,
+    // --backup-first on a command other than destroy: usage errors, exit 2.
+    for (auto args : {std::vector<std::string>{"--json", "backup", "web1", "--mode", "fast"},
+                      std::vector<std::string>{"--json", "backups"},
+                      std::vector<std::string>{"--json", "stop", "web1", "--backup-first"}}) {
+        auto r = runCli(args);
+        EXPECT_EQ(r.code, 2) << args[1];
+        EXPECT_EQ(lastLine(r.out).value("kind", ""), "InvalidArgs") << r.out;
+    }
+    auto help = runCli({"destroy", "--help"});
+    EXPECT_NE(help.out.find("--backup-first"), std::string::npos) << help.out;
+    help = runCli({"backup", "--help"});
+    for (const char* option : {"--storage", "--mode", "--dry-run"})
+        EXPECT_NE(help.out.find(option), std::string::npos) << option;
 }
 
 TEST(ZenithctlUsage, PasswordHashNeverOnTheCommandLine)

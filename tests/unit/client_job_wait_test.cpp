@@ -126,6 +126,8 @@ public:
     std::atomic<int> interactiveFlag{-1};
     std::atomic<uint32_t> cancelled{0};
     std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, double, sdbus::ObjectPath>> jobRows;
+    std::map<std::string, sdbus::Variant> lastBackupOptions;
+    uint64_t lastBackupFlags = 0;
 
 private:
     void CreateMachine(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string name,
@@ -198,6 +200,49 @@ private:
         r.returnResults({{"10.1.10.91", "migra-client-01"}});
     }
     void NextFreeAddress(sdbus::Result<std::string>&& r, std::string) override { r.returnResults("10.1.10.92/24"); }
+    void ListNodes(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, uint32_t, uint64_t,
+                                                           uint64_t, uint64_t>>>&& r,
+                   std::string backend) override
+    {
+        if (backend == "nspawn")
+            return r.returnError(sdbus::Error("org.freedesktop.DBus.Error.NotSupported", "not on nspawn"));
+        r.returnResults({{"sim", "pve1", "online", 16u, 64ull << 30, 16ull << 30, 90061ull}});
+    }
+    void ListStorages(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, std::string,
+                                                              std::vector<std::string>, bool, bool, uint64_t,
+                                                              uint64_t>>>&& r,
+                      std::string) override
+    {
+        r.returnResults({{"sim", "pve1", "nfs-backup", "nfs", {"backup"}, true, true, 4ull << 40, 3ull << 40}});
+    }
+    void GetHealth(sdbus::Result<std::map<std::string, sdbus::Variant>>&& r, std::string) override
+    {
+        // A newer daemon's extra key and a mistyped one: ignored, defaults kept.
+        r.returnResults({{"status", sdbus::Variant(std::string("running"))},
+                         {"uptime", sdbus::Variant(uint64_t(3725))},
+                         {"cpu", sdbus::Variant(0.5)},
+                         {"cpus", sdbus::Variant(uint32_t(2))},
+                         {"memory_max", sdbus::Variant(std::string("2G"))},
+                         {"future_key", sdbus::Variant(true)}});
+    }
+    void ListBackups(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, std::string,
+                                                             uint64_t, uint64_t, std::string>>>&& r,
+                     std::string) override
+    {
+        r.returnResults({{"nfs-backup:backup/vzdump-lxc-9161.tar.zst", "sim", "pve1", "nfs-backup", 1234ull,
+                          1748779200ull, "zenith: pod"}});
+    }
+    void BackupMachine(sdbus::Result<sdbus::ObjectPath>&& r, std::string, std::map<std::string, sdbus::Variant> options,
+                       uint64_t flags) override
+    {
+        {
+            std::lock_guard lock(mutex_);
+            lastBackupOptions = std::move(options);
+            lastBackupFlags = flags;
+        }
+        addJob(21, "running");
+        r.returnResults(sdbus::ObjectPath("/org/zenith/Provisioner/job/21"));
+    }
     void CancelJob(sdbus::Result<>&& r, uint32_t id) override
     {
         cancelled = id;
@@ -413,6 +458,56 @@ TEST_F(ClientFakeBus, PoolsLeasesAndTheNextAddress)
     EXPECT_EQ((*leases)[0].machine, "migra-client-01");
     EXPECT_EQ(client.leases("x").error().kind, ErrorKind::InvalidArgs);
     EXPECT_EQ(client.nextFreeAddress("lab").value_or(""), "10.1.10.92/24");
+}
+
+TEST_F(ClientFakeBus, ClusterReadsAndBackupReachTheManager)
+{
+    auto client = connect();
+    auto nodes = client.nodes("proxmox-lxc");
+    ASSERT_TRUE(nodes.has_value()) << nodes.error().message;
+    ASSERT_EQ(nodes->size(), 1u);
+    EXPECT_EQ((*nodes)[0].node, "pve1");
+    EXPECT_EQ((*nodes)[0].cpus, 16u);
+    EXPECT_EQ((*nodes)[0].memoryUsed, 16ull << 30);
+    EXPECT_EQ((*nodes)[0].uptime, 90061u);
+    EXPECT_EQ(client.nodes("nspawn").error().kind, ErrorKind::NotSupported);
+
+    auto storages = client.storages("proxmox-lxc");
+    ASSERT_TRUE(storages.has_value());
+    EXPECT_EQ((*storages)[0].content, std::vector<std::string>{"backup"});
+    EXPECT_TRUE((*storages)[0].shared);
+    EXPECT_EQ((*storages)[0].avail, 3ull << 40);
+
+    auto health = client.health("pod");
+    ASSERT_TRUE(health.has_value());
+    EXPECT_EQ(health->status, "running");
+    EXPECT_EQ(health->uptime, 3725u);
+    EXPECT_DOUBLE_EQ(health->cpu, 0.5);
+    EXPECT_EQ(health->cpus, 2u);
+    EXPECT_EQ(health->memoryMax, 0u) << "a mistyped value keeps the default";
+
+    auto backups = client.backups("pod");
+    ASSERT_TRUE(backups.has_value());
+    ASSERT_EQ(backups->size(), 1u);
+    EXPECT_EQ((*backups)[0].storage, "nfs-backup");
+    EXPECT_EQ((*backups)[0].ctime, 1748779200u);
+    EXPECT_EQ((*backups)[0].notes, "zenith: pod");
+
+    // Only the options given travel; flags as given.
+    auto job = client.backup("pod", {.storage = "nfs-backup"}, zenith::client::kFlagDryRun);
+    ASSERT_TRUE(job.has_value()) << job.error().message;
+    EXPECT_EQ(job->id(), 21u);
+    {
+        std::lock_guard lock(manager_->mutex_);
+        ASSERT_EQ(manager_->lastBackupOptions.size(), 1u);
+        EXPECT_EQ(manager_->lastBackupOptions.at("storage").get<std::string>(), "nfs-backup");
+        EXPECT_EQ(manager_->lastBackupFlags, zenith::client::kFlagDryRun);
+    }
+    ASSERT_TRUE(client.backup("pod", {.storage = "", .mode = "stop"}).has_value());
+    std::lock_guard lock(manager_->mutex_);
+    EXPECT_EQ(manager_->lastBackupOptions.size(), 1u);
+    EXPECT_EQ(manager_->lastBackupOptions.at("mode").get<std::string>(), "stop");
+    EXPECT_EQ(zenith::client::kFlagBackupFirst, 8u);
 }
 
 TEST_F(ClientFakeBus, SpecTravelsWithTheContractTypes)

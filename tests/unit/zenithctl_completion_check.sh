@@ -44,6 +44,23 @@ got=$(complete_line zenithctl destroy web1 --f)
 expect "destroy options" "$got" --force
 got=$(complete_line zenithctl create web1 --backend "")
 expect "backend values" "$got" proxmox-lxc
+# The Proxmox cluster commands (extension).
+got=$(complete_line zenithctl "")
+for c in backup nodes storages isos templates health backups; do expect "commands" "$got" "$c"; done
+got=$(complete_line zenithctl destroy web1 --b)
+expect "destroy options" "$got" --backup-first
+got=$(complete_line zenithctl backup web1 --)
+expect "backup options" "$got" --storage
+expect "backup options" "$got" --mode
+expect "backup options" "$got" --dry-run
+refuse "backup options" "$got" --force
+got=$(complete_line zenithctl backup web1 --mode "")
+expect "backup modes" "$got" snapshot
+expect "backup modes" "$got" stop
+got=$(complete_line zenithctl nodes --b)
+expect "nodes options" "$got" --backend
+got=$(complete_line zenithctl stop web1 --b)
+refuse "stop options" "$got" --backup-first
 got=$(complete_line zenithctl --js)
 expect "global options" "$got" --json
 

@@ -1,6 +1,7 @@
 #include "drivers/proxmox/cluster.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -48,31 +49,49 @@ core::Result<void> Cluster::refresh(std::stop_token stop)
     for (const auto& n : next->resources.nodes)
         if (n.status == "online")
             online.insert(n.node);
-    // A shared storage shows the same files from every node: read it once.
-    std::set<std::string> sharedDone;
+    const auto previous = view();
+    auto keep = [&](StorageVolume v) {
+        auto& list = v.content == "iso" ? next->isos : v.content == "vztmpl" ? next->templates : next->backups;
+        if (v.content == "iso" || v.content == "vztmpl" || v.content == "backup")
+            list.push_back(std::move(v));
+    };
+    // A shared storage shows the same files from every node: read once,
+    // listed for every online node that has it active.
+    std::map<std::string, std::vector<StorageVolume>> sharedRead;
+    std::vector<std::string> unreadable;
     for (const auto& s : next->resources.storages) {
         if (!s.active || !online.contains(s.node) || (!s.holds("iso") && !s.holds("vztmpl") && !s.holds("backup")))
             continue;
-        if (s.shared && !sharedDone.insert(s.storage).second)
-            continue;
-        auto content = api_.get(fmt::format("/nodes/{}/storage/{}/content", s.node, s.storage), {}, stop);
-        if (!content) {
-            // One storage that cannot be read leaves the others usable.
-            log::warning({}, "Proxmox cluster {}: {}", name(), content.error().message);
-            continue;
+        std::vector<StorageVolume> volumes;
+        if (auto it = sharedRead.find(s.storage); s.shared && it != sharedRead.end()) {
+            volumes = it->second;
+            for (auto& v : volumes)
+                v.node = s.node;
+        } else {
+            auto content = api_.get(fmt::format("/nodes/{}/storage/{}/content", s.node, s.storage), {}, stop);
+            auto parsed = content ? parseStorageContent(*content, s.node, s.storage)
+                                  : core::Result<std::vector<StorageVolume>>(std::unexpected(content.error()));
+            if (!parsed) {
+                // One storage that cannot be read now keeps what was last
+                // read of it: its files did not vanish.
+                unreadable.push_back(fmt::format("{} on {}: {}", s.storage, s.node, parsed.error().message));
+                for (const auto* old : {&previous->isos, &previous->templates, &previous->backups})
+                    for (const auto& v : *old)
+                        if (v.node == s.node && v.storage == s.storage)
+                            keep(v);
+                continue;
+            }
+            volumes = std::move(*parsed);
+            if (s.shared)
+                sharedRead[s.storage] = volumes;
         }
-        auto volumes = parseStorageContent(*content, s.node, s.storage);
-        if (!volumes)
-            continue;
-        for (auto& v : *volumes) {
-            if (v.content == "iso")
-                next->isos.push_back(std::move(v));
-            else if (v.content == "vztmpl")
-                next->templates.push_back(std::move(v));
-            else if (v.content == "backup")
-                next->backups.push_back(std::move(v));
-        }
+        for (auto& v : volumes)
+            keep(std::move(v));
     }
+    for (const auto& u : unreadable)
+        log::warning({}, "Proxmox cluster {}: cannot read storage {}", name(), u);
+    if (!unreadable.empty())
+        next->lastError = "cannot read storage " + unreadable.front();
     next->refreshed = std::chrono::system_clock::now();
     next->valid = true;
     std::lock_guard lock(mu_);

@@ -34,8 +34,11 @@ uint64_t number(const json& o, const char* key)
         return it->get<uint64_t>();
     if (it->is_number_integer())
         return it->get<int64_t>() < 0 ? 0 : static_cast<uint64_t>(it->get<int64_t>());
-    if (it->is_number_float())
-        return it->get<double>() < 0 ? 0 : static_cast<uint64_t>(it->get<double>());
+    if (it->is_number_float()) {
+        // Beyond uint64_t the cast would be undefined: a server's nonsense.
+        const double d = it->get<double>();
+        return d < 0 || !(d < 18446744073709549568.0) ? 0 : static_cast<uint64_t>(d);
+    }
     if (it->is_string()) {
         const auto& s = it->get_ref<const std::string&>();
         if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)

@@ -3,6 +3,7 @@
 // naming the machine and the uid that made it so an admin browsing the
 // storage knows whose it is.
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -96,10 +97,20 @@ core::Result<std::vector<BackupInfo>> GuestDriver::backups(const core::MachineRe
     auto c = clusterOf(m);
     if (!c)
         return std::unexpected(c.error());
+    // A shared storage's files are listed once per node that has it: one
+    // row per backup, under the guest's node where that node has it.
+    std::map<std::string, BackupInfo> byVolid;
+    for (const auto& b : (*c)->view()->backups) {
+        if (b.vmid != m.vmid || m.vmid == 0)
+            continue;
+        auto [it, added] = byVolid.try_emplace(b.volid, BackupInfo{b.volid, (*c)->name(), b.node, b.storage, b.size,
+                                                                   b.ctime, b.notes});
+        if (!added && b.node == m.node)
+            it->second.node = b.node;
+    }
     std::vector<BackupInfo> out;
-    for (const auto& b : (*c)->view()->backups)
-        if (b.vmid == m.vmid && m.vmid != 0)
-            out.push_back({b.volid, (*c)->name(), b.node, b.storage, b.size, b.ctime, b.notes});
+    for (auto& [volid, b] : byVolid)
+        out.push_back(std::move(b));
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.ctime > b.ctime; });
     return out;
 }

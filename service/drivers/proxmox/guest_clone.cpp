@@ -60,10 +60,11 @@ Result<MachineFacts> GuestDriver::clone(const core::MachineRecord& source, const
     uint32_t vmid = 0;
     unsigned lockedWaits = 0;
     for (unsigned attempt = 1;; ++attempt) {
-        nlohmann::json upid;
+        core::Result<nlohmann::json> reply;
         {
             // nextid does not reserve: the id is ours once the clone call
-            // has registered it, so both happen under one lock.
+            // has registered it, so both happen under one lock (and only
+            // those: no wait below holds it).
             std::lock_guard allocation(c.vmidAllocation());
             auto claimed = claimVmid(c, wantedVmid, node, ctx);
             if (!claimed)
@@ -74,32 +75,42 @@ Result<MachineFacts> GuestDriver::clone(const core::MachineRecord& source, const
             ctx.progress(0.03, "clone",
                          fmt::format("cloning {} {} ({}) into {} {} on {}", noun(), source.vmid, source.name, noun(),
                                      vmid, node));
-            auto reply = c.api().post(guestPath(src->node, source.vmid) + "/clone", call, stop);
-            if (!reply) {
-                const core::Error& e = reply.error();
-                if (e.code == ErrorCode::MachineExists && !wantedVmid && attempt < kVmidAttempts)
-                    continue;  // someone else took the id first: the next one
-                if (e.code == ErrorCode::MachineExists)
-                    return core::fail(ErrorCode::MachineExists,
-                                      fmt::format("vmid {} is taken on cluster {}: {}", vmid, c.name(), e.message));
-                if (e.code == ErrorCode::Busy && says(e, "is locked") && ++lockedWaits < kLockedSourceAttempts) {
-                    ctx.progress(0.03, "clone", fmt::format("{} {} is locked by another task; waiting", noun(),
-                                                            source.vmid));
-                    if (!sleep_(kLockedSourceWait, stop))
-                        return core::fail(ErrorCode::Cancelled, "clone cancelled");
-                    --attempt;
+            reply = c.api().post(guestPath(src->node, source.vmid) + "/clone", call, stop);
+        }
+        if (!reply) {
+            const core::Error& e = reply.error();
+            if (says(e, "may have been carried out")) {
+                // The answer was lost: the guest tells whether it was made.
+                auto made = lostCallMadeIt(c, node, vmid, newName, ctx);
+                if (!made)
+                    return std::unexpected(made.error());
+                if (*made)
+                    break;
+                if (attempt < kVmidAttempts)
                     continue;
-                }
-                if (says(e, "inked clone") || says(e, "not allowed for linked clones"))
-                    return core::fail(ErrorCode::InvalidArgs,
-                                      fmt::format("{} {} cannot be cloned linked here ({}); set full_clone=true (and "
-                                                  "storage) for a full copy",
-                                                  noun(), source.vmid, e.message));
                 return std::unexpected(e);
             }
-            upid = std::move(*reply);
+            if (e.code == ErrorCode::MachineExists && !wantedVmid && attempt < kVmidAttempts)
+                continue;  // someone else took the id first: the next one
+            if (e.code == ErrorCode::MachineExists)
+                return core::fail(ErrorCode::MachineExists,
+                                  fmt::format("vmid {} is taken on cluster {}: {}", vmid, c.name(), e.message));
+            if (e.code == ErrorCode::Busy && says(e, "is locked") && ++lockedWaits < kLockedSourceAttempts) {
+                ctx.progress(0.03, "clone",
+                             fmt::format("{} {} is locked by another task; waiting", noun(), source.vmid));
+                if (!sleep_(kLockedSourceWait, stop))
+                    return core::fail(ErrorCode::Cancelled, "clone cancelled");
+                --attempt;
+                continue;
+            }
+            if (says(e, "inked clone") || says(e, "not allowed for linked clones"))
+                return core::fail(ErrorCode::InvalidArgs,
+                                  fmt::format("{} {} cannot be cloned linked here ({}); set full_clone=true (and "
+                                              "storage) for a full copy",
+                                              noun(), source.vmid, e.message));
+            return std::unexpected(e);
         }
-        auto task = followTask(c, upid, ctx, "clone", 0.05, 0.7);
+        auto task = followTask(c, *reply, ctx, "clone", 0.05, 0.7);
         if (task)
             break;
         const core::Error& e = task.error();

@@ -22,7 +22,7 @@ core::Result<MachineFacts> GuestDriver::create(const std::string& name, const co
 }
 
 core::Result<GuestDriver::Claimed> GuestDriver::createWithNewVmid(
-    Cluster& c, const core::MachineSpec& spec, const std::string& node, JobContext& ctx,
+    Cluster& c, const core::MachineSpec& spec, const std::string& node, const std::string& name, JobContext& ctx,
     const std::function<core::Result<nlohmann::json>(uint32_t)>& call)
 {
     constexpr unsigned kAttempts = 5;
@@ -35,6 +35,16 @@ core::Result<GuestDriver::Claimed> GuestDriver::createWithNewVmid(
         auto reply = call(*vmid);
         if (reply)
             return Claimed{*vmid, std::move(*reply)};
+        if (reply.error().message.find("may have been carried out") != std::string::npos) {
+            // The answer was lost: the guest tells whether it was made.
+            auto made = lostCallMadeIt(c, node, *vmid, name, ctx);
+            if (!made)
+                return std::unexpected(made.error());
+            if (*made)
+                return Claimed{*vmid, nlohmann::json()};  // made, its task already ended
+            if (attempt < kAttempts)
+                continue;
+        }
         if (reply.error().code == core::ErrorCode::MachineExists && !wanted && attempt < kAttempts)
             continue;
         return std::unexpected(reply.error());

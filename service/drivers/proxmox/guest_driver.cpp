@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "core/text_quote.h"
+#include "drivers/proxmox/client/task_status.h"
 #include "drivers/proxmox/client/upid.h"
 #include "drivers/proxmox/guest_images.h"
 #include "drivers/proxmox/spec_keys.h"
@@ -251,6 +252,15 @@ Result<ClusterGuest> GuestDriver::locateGuest(Cluster& c, const core::MachineRec
         return core::fail(ErrorCode::NoSuchMachine,
                           fmt::format("{} {} of machine {} is no longer on cluster {}", noun(), m.vmid, m.name,
                                       c.name()));
+    // Proxmox hands freed ids out again: a guest under another name now
+    // holding the machine's vmid is someone else's. (A machine listed from
+    // the cluster under a name of our making, ct-CLUSTER-VMID, is matched by
+    // its id alone; a guest just made may not show its name yet.)
+    const std::string ownName = fmt::format("{}-{}-{}", type() == GuestType::Lxc ? "ct" : "vm", c.name(), m.vmid);
+    if (!(*g)->name.empty() && (*g)->name != m.name && m.name != ownName)
+        return core::fail(ErrorCode::NoSuchMachine,
+                          fmt::format("{} {} of machine {} is gone from cluster {}: that vmid now belongs to {}",
+                                      noun(), m.vmid, m.name, c.name(), core::quoteForMessage((*g)->name)));
     return **g;
 }
 
@@ -353,6 +363,8 @@ Result<GuestDriver::Located> GuestDriver::locate(const core::MachineRecord& m, s
 
 namespace {
 
+constexpr unsigned kRollbackAttempts = 15;
+
 // A JobContext for work done outside any job (rollbacks after a crash).
 class SilentJob final : public JobContext {
 public:
@@ -364,6 +376,43 @@ public:
 };
 
 }  // namespace
+
+Result<bool> GuestDriver::lostCallMadeIt(Cluster& c, const std::string& node, uint32_t vmid, const std::string& name,
+                                         JobContext& ctx)
+{
+    const char* nameKey = type() == GuestType::Lxc ? "hostname" : "name";
+    const auto deadline = std::chrono::steady_clock::now() + c.options().taskTimeout;
+    for (unsigned poll = 0;; ++poll) {
+        auto config = c.api().get(guestPath(node, vmid) + "/config", {}, ctx.stopToken());
+        if (!config)
+            return config.error().code == ErrorCode::NoSuchMachine ? Result<bool>(false)
+                                                                    : std::unexpected(config.error());
+        if (!config->is_object() || !config->contains(nameKey) || (*config)[nameKey] != name)
+            return false;
+        if (!config->contains("lock"))
+            return true;
+        if (std::chrono::steady_clock::now() > deadline)
+            return core::fail(ErrorCode::BackendFailed,
+                              fmt::format("{} {} stayed locked ({}) for {} s", noun(), vmid,
+                                          core::toSingleLine((*config)["lock"].dump(), 40),
+                                          c.options().taskTimeout.count()));
+        if (!sleep_(taskPollDelay(poll), ctx.stopToken()))
+            return core::fail(ErrorCode::Cancelled, "cancelled");
+    }
+}
+
+void GuestDriver::awaitTask(Cluster& c, const std::string& upidText)
+{
+    auto upid = parseUpid(upidText);
+    if (!upid)
+        return;
+    SilentJob quiet;
+    TaskWait how;
+    how.step = "wait";
+    how.timeout = c.options().taskTimeout;
+    how.sleep = sleep_;
+    (void)waitForTask(c.api(), *upid, quiet, how);
+}
 
 void GuestDriver::removeMadeGuest(Cluster& c, const std::string& node, uint32_t vmid, const std::string& name)
 {
@@ -388,7 +437,13 @@ void GuestDriver::removeMadeGuest(Cluster& c, const std::string& node, uint32_t 
     Params params{{"purge", "1"}, {"destroy-unreferenced-disks", "1"}};
     if (type() == GuestType::Lxc)
         params.emplace_back("force", "1");
+    // A task still holding the guest (the clone that made it, a lock
+    // timing out) lets go within seconds: wait for it, bounded.
     auto del = c.api().del(guestPath(node, vmid), params);
+    for (unsigned attempt = 1; !del && del.error().code == ErrorCode::Busy && attempt < kRollbackAttempts; ++attempt) {
+        sleep_(std::chrono::seconds(1), {});
+        del = c.api().del(guestPath(node, vmid), params);
+    }
     std::optional<core::Error> failed;
     if (!del)
         failed = del.error();

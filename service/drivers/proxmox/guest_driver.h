@@ -120,6 +120,16 @@ public:
     // a job: rollback after a failure, a cancel, or a crash. Best effort,
     // logged.
     void removeMadeGuest(Cluster& c, const std::string& node, uint32_t vmid, const std::string& name);
+    // The call that makes guest `vmid` got no answer (it may have been
+    // carried out): true once that guest exists under our name and its
+    // creation lock is gone (the call did it), false when there is no such
+    // guest of ours; an error when it cannot be told.
+    core::Result<bool> lostCallMadeIt(Cluster& c, const std::string& node, uint32_t vmid, const std::string& name,
+                                      JobContext& ctx);
+    // Waits, without a job, until the task `upid` has ended (whatever its
+    // result): a rollback after a crash lets the task the dead job started
+    // finish before it removes what the task made.
+    void awaitTask(Cluster& c, const std::string& upid);
     // Job messages for the warnings of a task that ended with WARNINGS.
     void reportWarnings(JobContext& ctx, const std::string& step, const TaskResult& result, double at);
     const std::function<bool(std::chrono::milliseconds, std::stop_token)>& sleeper() const { return sleep_; }
@@ -135,8 +145,9 @@ public:
         uint32_t vmid = 0;
         nlohmann::json task;
     };
+    // `task` is null when the call's answer was lost but the guest was made.
     core::Result<Claimed> createWithNewVmid(Cluster& c, const core::MachineSpec& spec, const std::string& node,
-                                            JobContext& ctx,
+                                            const std::string& name, JobContext& ctx,
                                             const std::function<core::Result<nlohmann::json>(uint32_t)>& call);
     // The network, resources and features a made container gets (after a
     // clone: PUT config), as form parameters.

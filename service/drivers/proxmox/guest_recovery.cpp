@@ -48,6 +48,8 @@ void GuestDriver::rollbackPartial(const core::MachineRecord& m)
         return;  // never made, or gone already
     if (node.empty())
         return;
+    if (auto it = m.checkpoints.find("upid"); it != m.checkpoints.end())
+        awaitTask(**c, it->second);
     removeMadeGuest(**c, node, vmid, m.name);
 }
 

@@ -41,7 +41,10 @@ Result<std::string> rootStorage(const ClusterView& view, const ClusterOptions& o
                                        : fmt::format("spec key 'storage': {} is not a storage for container volumes "
                                                      "on node {}",
                                                      name, node));
-    if (best->active && best->avail < bytes)
+    if (!best->active)
+        return core::fail(ErrorCode::InvalidArgs,
+                          fmt::format("storage {} on node {} is not active", best->storage, node));
+    if (best->avail < bytes)
         return core::fail(ErrorCode::InvalidArgs,
                           fmt::format("storage {} on node {} has {:.1f} GiB free, the container needs {:.1f} GiB",
                                       best->storage, node, best->avail / double(1ull << 30), bytes / double(1ull << 30)));
@@ -82,7 +85,7 @@ Result<MachineFacts> GuestDriver::createLxc(Cluster& c, const std::string& name,
     }
 
     ctx.progress(0.03, "create", fmt::format("creating a container from {} on {}", tmpl->volid, node));
-    auto made = createWithNewVmid(c, spec, node, ctx, [&](uint32_t vmid) {
+    auto made = createWithNewVmid(c, spec, node, name, ctx, [&](uint32_t vmid) {
         Params call = params;
         call.emplace(call.begin(), "vmid", std::to_string(vmid));
         return c.api().post(fmt::format("/nodes/{}/lxc", percentEncode(node)), call, ctx.stopToken());
@@ -95,7 +98,7 @@ Result<MachineFacts> GuestDriver::createLxc(Cluster& c, const std::string& name,
         removeMadeGuest(c, node, vmid, name);
         return std::unexpected(std::move(e));
     };
-    if (auto t = followTask(c, made->task, ctx, "create", 0.05, start ? 0.75 : 0.98); !t)
+    if (auto t = made->task.is_null() ? Result<TaskResult>() : followTask(c, made->task, ctx, "create", 0.05, start ? 0.75 : 0.98); !t)
         return undo(t.error());
     if (ctx.cancelRequested())
         return undo({ErrorCode::Cancelled, "create cancelled"});

@@ -69,7 +69,7 @@ Result<MachineFacts> GuestDriver::createQemu(Cluster& c, const std::string& name
     ctx.progress(0.03, "create", fmt::format("creating a VM on {} from {}", node, iso->volid));
     if (!note.empty())
         ctx.progress(0.03, "create", note);
-    auto made = createWithNewVmid(c, spec, node, ctx, [&](uint32_t vmid) -> Result<nlohmann::json> {
+    auto made = createWithNewVmid(c, spec, node, name, ctx, [&](uint32_t vmid) -> Result<nlohmann::json> {
         build.vmid = vmid;
         auto params = qemuCreateParams(spec, build, options_.vmLimits);
         if (!params)
@@ -85,7 +85,7 @@ Result<MachineFacts> GuestDriver::createQemu(Cluster& c, const std::string& name
         return std::unexpected(std::move(e));
     };
     const bool toTemplate = spec.backend.flag("make_template").value_or(false);
-    if (auto t = followTask(c, made->task, ctx, "create", 0.05, toTemplate ? 0.7 : 0.98); !t)
+    if (auto t = made->task.is_null() ? Result<TaskResult>() : followTask(c, made->task, ctx, "create", 0.05, toTemplate ? 0.7 : 0.98); !t)
         return undo(t.error());
     if (ctx.cancelRequested())
         return undo({ErrorCode::Cancelled, "create cancelled"});

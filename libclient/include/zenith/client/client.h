@@ -65,6 +65,15 @@ public:
     Result<std::vector<PoolInfo>> pools();
     Result<std::vector<LeaseInfo>> leases(const std::string& pool);
     Result<std::string> nextFreeAddress(const std::string& pool);
+    // A remote backend (extension): its nodes and storages, a machine's
+    // health and backups, from what the daemon last read of the cluster;
+    // and a backup as a job (kFlagDryRun: the plan only). NotSupported on a
+    // backend without them.
+    Result<std::vector<NodeInfo>> nodes(const std::string& backend);
+    Result<std::vector<StorageInfo>> storages(const std::string& backend);
+    Result<MachineHealth> health(const std::string& name);
+    Result<std::vector<BackupInfo>> backups(const std::string& name);
+    Result<Job> backup(const std::string& name, const BackupOptions& options = {}, uint64_t flags = 0);
     Result<void> cancel(uint32_t jobId);
 
     // A handle on an existing job (no call is made).

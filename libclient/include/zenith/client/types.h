@@ -15,6 +15,9 @@ namespace zenith::client {
 inline constexpr uint64_t kFlagForce = 1;    // destroy/stop a running machine
 inline constexpr uint64_t kFlagNoStart = 2;  // create without starting
 inline constexpr uint64_t kFlagDryRun = 4;   // validate + authorize only; the plan is the job's Message
+// Extension, destroy only: back the machine up first (a backend with
+// backups; NotSupported elsewhere); if the backup fails nothing is destroyed.
+inline constexpr uint64_t kFlagBackupFirst = 8;
 
 struct MachineSummary {  // one row of ListMachines
     std::string name, backend, state, address, path;
@@ -53,6 +56,46 @@ struct PoolInfo {  // one row of ListPools (extension)
 
 struct LeaseInfo {  // one row of ListLeases (extension)
     std::string address, machine;
+};
+
+// A remote backend's hosts and storages, a machine's health and its
+// backups (extension; NotSupported on a backend without them, e.g. nspawn).
+
+struct NodeInfo {  // one row of ListNodes
+    std::string cluster, node;
+    std::string status;  // online | offline | unknown
+    uint32_t cpus = 0;
+    uint64_t memoryTotal = 0, memoryUsed = 0;  // bytes
+    uint64_t uptime = 0;                       // seconds
+};
+
+struct StorageInfo {  // one row of ListStorages
+    std::string cluster, node, storage, type;
+    std::vector<std::string> content;  // images, rootdir, iso, vztmpl, backup
+    bool shared = false, active = false;
+    uint64_t total = 0, avail = 0;  // bytes
+};
+
+struct MachineHealth {  // GetHealth: as the backend last saw the machine
+    std::string status;  // running | stopped | template | unknown
+    uint64_t uptime = 0;  // seconds
+    double cpu = 0;       // load, 0..cpus
+    uint32_t cpus = 0;
+    uint64_t memory = 0, memoryMax = 0;  // bytes
+    std::string lock;     // a task's lock on it (backup, clone, ...), "" for none
+    uint64_t asOf = 0;    // unix time of the reading
+};
+
+struct BackupInfo {  // one row of ListBackups, newest first
+    std::string volid, cluster, node, storage;
+    uint64_t size = 0;   // bytes
+    uint64_t ctime = 0;  // unix time
+    std::string notes;
+};
+
+struct BackupOptions {  // BackupMachine's options; empty: the daemon's default
+    std::string storage;  // default: the configured backup storage, else the largest one
+    std::string mode;     // snapshot (default) | suspend | stop
 };
 
 struct JobStatus {  // every property of org.zenith.Provisioner.Job

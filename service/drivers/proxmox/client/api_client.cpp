@@ -14,6 +14,9 @@ namespace {
 
 using core::ErrorCode;
 
+// Marks a write's failure after which the server may have acted.
+constexpr std::string_view kMaybeDone = "maybe done: ";
+
 bool unreserved(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
@@ -98,8 +101,14 @@ std::expected<ApiReply, std::string> ApiClient::sendToSomeNode(HttpRequest reque
             preferred_ = idx;
             return reply;
         }
+        const bool notSent = reply.error().starts_with(kNotSentPrefix);
         errors += fmt::format("{}{}: {}", errors.empty() ? "" : "; ", endpoint_.baseUrls[idx],
-                              core::toSingleLine(reply.error(), 200));
+                              core::toSingleLine(notSent ? reply.error().substr(kNotSentPrefix.size()) : reply.error(),
+                                                 200));
+        // A write whose answer was lost may have been carried out: sending
+        // it to another node could do it twice.
+        if (!notSent && request.method != "GET")
+            return std::unexpected(std::string(kMaybeDone) + errors);
     }
     return std::unexpected(errors);
 }
@@ -131,6 +140,13 @@ core::Result<nlohmann::json> ApiClient::call(std::string_view method, std::strin
         auto reply = sendToSomeNode(request, pathAndQuery);
         std::optional<core::Error> failure;
         bool transient = false;
+        if (!reply && reply.error().starts_with(kMaybeDone)) {
+            // Not retried: the caller finds out what became of it.
+            return core::fail(ErrorCode::BackendUnavailable,
+                              fmt::format("Proxmox cluster {}: the answer to {} was lost ({}); it may have been "
+                                          "carried out",
+                                          endpoint_.cluster, what, reply.error().substr(kMaybeDone.size())));
+        }
         if (!reply) {
             failure = core::Error{ErrorCode::BackendUnavailable,
                                   fmt::format("Proxmox cluster {} is unreachable ({}): {}", endpoint_.cluster, what,

@@ -173,7 +173,12 @@ std::expected<ApiReply, std::string> CurlTransport::send(const HttpRequest& requ
     if (rc != CURLE_OK) {
         if (answer.tooLarge)
             return std::unexpected(fmt::format("the answer is larger than {} MiB", kMaxBodyBytes >> 20));
-        return std::unexpected(fmt::format("{}{}", curl_easy_strerror(rc), errors[0] ? std::string(": ") + errors : ""));
+        // Failures before a byte of the request left: safe to send again.
+        const bool notSent = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+                             rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+                             rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+        return std::unexpected(fmt::format("{}{}{}", notSent ? kNotSentPrefix : "", curl_easy_strerror(rc),
+                                           errors[0] ? std::string(": ") + errors : ""));
     }
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <expected>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,11 @@ struct HttpRequest {
     std::string body;    // form-urlencoded (POST, PUT), else empty
     std::chrono::milliseconds timeout{30000};
 };
+
+// An error text starting with this says the request never reached the
+// server (no connection, TLS refused): a write may go to another node or be
+// sent again. Any other failure may have come after the server acted.
+inline constexpr std::string_view kNotSentPrefix = "not sent: ";
 
 class HttpTransport {
 public:
