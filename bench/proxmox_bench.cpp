@@ -870,9 +870,9 @@ int main(int argc, char** argv)
             auto hs = zb::summarize(p.handshake);
             md += fmt::format(
                 "## Transport to the simulator\n\n"
-                "The daemon opens a new TCP + TLS connection for every API request "
-                "(service/drivers/proxmox/client/curl_transport.cpp: one curl easy handle per request). The same "
-                "pattern, measured from here against node {} ({} fresh connections, CA verified):\n\n",
+                "The daemon keeps its connections to the nodes open between requests "
+                "(service/drivers/proxmox/client/curl_transport.cpp reuses its curl handles); what a fresh "
+                "connection costs, measured from here against node {} ({} fresh connections, CA verified):\n\n",
                 p.node, hs.n);
             md += table({{"TCP connect + TLS handshake", hs, "ms", "", ""}});
             md += "\nWhat a whole request costs the daemon beyond the simulator's handler shows in the sequential "

@@ -444,5 +444,24 @@ TEST_F(ProxmoxClusterRefreshTest, AStorageThatCannotBeReadOnceKeepsItsFiles)
     EXPECT_TRUE(r) << r.error().message;
 }
 
+// After a job only the guests changed: one request, the files of the last
+// full reading kept.
+TEST_F(ProxmoxClusterRefreshTest, AGuestsOnlyRefreshIsOneRequestAndKeepsTheFiles)
+{
+    script();
+    // Before any full reading there are no files to keep: it reads them.
+    ASSERT_TRUE(cluster->refresh({}, /*guestsOnly=*/true));
+    const size_t afterFirst = fake->requests().size();
+    ASSERT_FALSE(contentReads().empty());
+    const auto isos = cluster->view()->isos.size();
+    ASSERT_GT(isos, 0u);
+
+    ASSERT_TRUE(cluster->refresh({}, /*guestsOnly=*/true));
+    ASSERT_EQ(fake->requests().size(), afterFirst + 1);
+    EXPECT_NE(fake->requests().back().url.find("/cluster/resources"), std::string::npos);
+    EXPECT_EQ(cluster->view()->isos.size(), isos);
+    EXPECT_EQ(cluster->view()->resources.nodes.size(), 3u);
+}
+
 }  // namespace
 }  // namespace zenith::drivers::proxmox

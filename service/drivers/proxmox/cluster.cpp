@@ -26,7 +26,7 @@ std::shared_ptr<const ClusterView> Cluster::view() const
     return view_;
 }
 
-core::Result<void> Cluster::refresh(std::stop_token stop)
+core::Result<void> Cluster::refresh(std::stop_token stop, bool guestsOnly)
 {
     auto next = std::make_shared<ClusterView>();
     next->readStarted = std::chrono::system_clock::now();
@@ -50,6 +50,17 @@ core::Result<void> Cluster::refresh(std::stop_token stop)
         if (n.status == "online")
             online.insert(n.node);
     const auto previous = view();
+    if (guestsOnly && previous->valid) {
+        next->isos = previous->isos;
+        next->templates = previous->templates;
+        next->backups = previous->backups;
+        next->lastError = previous->lastError;
+        next->refreshed = std::chrono::system_clock::now();
+        next->valid = true;
+        std::lock_guard lock(mu_);
+        view_ = std::move(next);
+        return {};
+    }
     auto keep = [&](StorageVolume v) {
         auto& list = v.content == "iso" ? next->isos : v.content == "vztmpl" ? next->templates : next->backups;
         if (v.content == "iso" || v.content == "vztmpl" || v.content == "backup")
@@ -62,6 +73,8 @@ core::Result<void> Cluster::refresh(std::stop_token stop)
     for (const auto& s : next->resources.storages) {
         if (!s.active || !online.contains(s.node) || (!s.holds("iso") && !s.holds("vztmpl") && !s.holds("backup")))
             continue;
+        if (stop.stop_requested())
+            return fail({core::ErrorCode::Cancelled, "refresh cancelled"});
         std::vector<StorageVolume> volumes;
         if (auto it = sharedRead.find(s.storage); s.shared && it != sharedRead.end()) {
             volumes = it->second;
@@ -133,7 +146,7 @@ void ClusterSet::start()
     {
         std::lock_guard lock(mu_);
         for (const auto& c : clusters_)
-            pending_[c->name()] = true;
+            pending_[c->name()] = Pending::Full;
     }
     thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
@@ -143,8 +156,8 @@ void ClusterSet::refreshSoon(const std::string& cluster)
     {
         std::lock_guard lock(mu_);
         for (const auto& c : clusters_)
-            if (cluster.empty() || c->name() == cluster)
-                pending_[c->name()] = true;
+            if ((cluster.empty() || c->name() == cluster) && pending_[c->name()] == Pending::None)
+                pending_[c->name()] = Pending::Guests;
     }
     wake_.notify_all();
 }
@@ -191,25 +204,27 @@ void ClusterSet::run(std::stop_token stop)
 {
     auto nextRound = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
-        std::vector<Cluster*> due;
+        std::vector<std::pair<Cluster*, bool>> due;  // and whether the guests will do
         {
             std::unique_lock lock(mu_);
             wake_.wait_until(lock, stop, nextRound, [&] {
-                return std::any_of(pending_.begin(), pending_.end(), [](const auto& p) { return p.second; });
+                return std::any_of(pending_.begin(), pending_.end(),
+                                   [](const auto& p) { return p.second != Pending::None; });
             });
             if (stop.stop_requested())
                 return;
             const bool periodic = std::chrono::steady_clock::now() >= nextRound;
-            for (const auto& c : clusters_)
-                if (periodic || pending_[c->name()]) {
-                    due.push_back(c.get());
-                    pending_[c->name()] = false;
-                }
+            for (const auto& c : clusters_) {
+                Pending& p = pending_[c->name()];
+                if (periodic || p != Pending::None)
+                    due.emplace_back(c.get(), !periodic && p == Pending::Guests);
+                p = Pending::None;
+            }
             if (periodic)
                 nextRound = std::chrono::steady_clock::now() + interval_;
         }
-        for (Cluster* c : due) {
-            if (auto r = c->refresh(stop); !r) {
+        for (auto [c, guestsOnly] : due) {
+            if (auto r = c->refresh(stop, guestsOnly); !r) {
                 if (!stop.stop_requested())
                     log::warning({}, "Proxmox cluster {}: cannot refresh: {}", c->name(), r.error().message);
                 continue;

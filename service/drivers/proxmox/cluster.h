@@ -54,7 +54,9 @@ public:
     // Reads the cluster now (a few requests: resources, then the content of
     // each storage that holds ISOs, templates or backups); keeps the last good view
     // when it fails, with the error.
-    core::Result<void> refresh(std::stop_token stop = {});
+    // `guestsOnly`: one request, the storages' files kept from the last
+    // full read (after a job: a clone changes guests, not ISOs).
+    core::Result<void> refresh(std::stop_token stop = {}, bool guestsOnly = false);
     // The guest as the cluster has it now (one request), nullptr-free:
     // nullopt when no guest has that vmid.
     core::Result<std::optional<ClusterGuest>> locate(uint32_t vmid, std::stop_token stop = {});
@@ -86,7 +88,8 @@ public:
 
     // Starts the refresher (first refresh at once).
     void start();
-    // Asks for a refresh of `cluster` ("" every cluster) as soon as possible.
+    // Asks for a refresh of `cluster`'s guests ("" every cluster) as soon as
+    // possible; everything is read again every interval.
     void refreshSoon(const std::string& cluster = {});
     // Called after each refresh of a cluster, on the refresher thread.
     // Returns an id for removeListener, which waits for a call in progress.
@@ -106,7 +109,8 @@ private:
     std::chrono::seconds interval_;
     std::mutex mu_;
     std::condition_variable_any wake_;
-    std::map<std::string, bool> pending_;
+    enum class Pending { None, Guests, Full };
+    std::map<std::string, Pending> pending_;
     std::mutex listenersMu_;  // held while listeners are called
     std::map<size_t, Listener> listeners_;
     size_t nextListener_ = 1;

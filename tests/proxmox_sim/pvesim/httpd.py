@@ -126,6 +126,11 @@ def start_node_server(sim, node, port):
 
 class NodeRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # http.server writes the status line, each header and the body
+    # separately; with Nagle on, every answer after the first on a kept-alive
+    # connection waits for the client's delayed ACK (~40 ms), a stall
+    # pveproxy (one buffered write per answer) does not have.
+    disable_nagle_algorithm = True
     server_version = "pve-api-daemon/3.0"
     sys_version = ""
     timeout = 300

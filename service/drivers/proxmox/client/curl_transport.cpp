@@ -122,11 +122,35 @@ CurlTransport::CurlTransport(TlsTrust trust) : trust_(std::move(trust)), pin_(pa
     initCurlOnce();
 }
 
+CurlTransport::~CurlTransport()
+{
+    for (void* c : idle_)
+        curl_easy_cleanup(static_cast<CURL*>(c));
+}
+
 std::expected<ApiReply, std::string> CurlTransport::send(const HttpRequest& request)
 {
     if (!trust_.fingerprintSha256.empty() && pin_.empty())
         return std::unexpected(std::string("the pinned fingerprint is not 32 colon-separated hex bytes"));
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+    // A handle from the idle ones (its options reset, its connections
+    // kept), back there when this request is done.
+    CURL* reused = nullptr;
+    {
+        std::lock_guard lock(idleMu_);
+        if (!idle_.empty()) {
+            reused = static_cast<CURL*>(idle_.back());
+            idle_.pop_back();
+        }
+    }
+    auto giveBack = [this](CURL* h) {
+        curl_easy_reset(h);
+        std::lock_guard lock(idleMu_);
+        if (idle_.size() < kMaxIdleHandles)
+            idle_.push_back(h);
+        else
+            curl_easy_cleanup(h);
+    };
+    std::unique_ptr<CURL, decltype(giveBack)> curl(reused ? reused : curl_easy_init(), giveBack);
     if (!curl)
         return std::unexpected(std::string("curl_easy_init failed"));
     CURL* c = curl.get();

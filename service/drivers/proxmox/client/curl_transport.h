@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "drivers/proxmox/client/http_transport.h"
 
@@ -21,6 +23,9 @@ struct TlsTrust {
 class CurlTransport final : public HttpTransport {
 public:
     explicit CurlTransport(TlsTrust trust);
+    ~CurlTransport() override;
+    CurlTransport(const CurlTransport&) = delete;
+    CurlTransport& operator=(const CurlTransport&) = delete;
     std::expected<ApiReply, std::string> send(const HttpRequest& request) override;
 
     static constexpr size_t kMaxBodyBytes = 32u << 20;
@@ -28,6 +33,13 @@ public:
 private:
     TlsTrust trust_;
     std::string pin_;  // the fingerprint as 32 raw bytes
+    // Handles between requests: each keeps its connections open, so the
+    // next request to a node skips the TCP and TLS handshakes (a task poll
+    // a second is otherwise a handshake a second). Jobs send at once, so
+    // several; at most kMaxIdleHandles are kept.
+    std::mutex idleMu_;
+    std::vector<void*> idle_;
+    static constexpr size_t kMaxIdleHandles = 8;
 };
 
 }  // namespace zenith::drivers::proxmox
