@@ -13,7 +13,7 @@ cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZENITH_SANITIZE=
     -DZENITH_BUILD_BENCH=OFF >/dev/null
 # Only what the two tiers run (the daemon and zenithctl come with the bus
 # tests): e2e is not run here.
-cmake --build "$build" -j"$(nproc)" --target zenith-unit-tests zenith-bus-tests
+cmake --build "$build" -j"$(nproc)" --target zenith-unit-tests zenith-bus-tests zenith-bus-proxmox-tests
 
 # Every report also goes to a file of its own here (log_path: one file per
 # process, <dir>/report.<pid>), which is how a report of the daemon - or of
