@@ -7,7 +7,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/tests/install-deps.sh"
 bash "$top/tests/build.sh"
 build=${ZENITH_BUILD_DIR:-$top/build}
-ctest --test-dir "$build" --output-on-failure --timeout 1500 "$@"
+# -j: the unit tests run two at a time; the bus and e2e tiers are RUN_SERIAL
+# (each owns polkit's configuration and the test uids) and run alone.
+ctest --test-dir "$build" --output-on-failure --timeout 1500 -j"$(nproc)" "$@"
 # Each in a build dir of its own (build-asan, build-fuzz); extra arguments
 # are for the ctest above only.
 bash "$top/tests/sanitize.sh"

@@ -36,7 +36,8 @@ export LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0
 export ZENITH_SANITIZED=1
 
 status=0
-ctest --test-dir "$build" --output-on-failure --timeout 1500 -L '^(unit|bus)$' || status=$?
+# -j: as in check.sh, the bus tiers are RUN_SERIAL and run alone.
+ctest --test-dir "$build" --output-on-failure --timeout 1500 -j"$(nproc)" -L '^(unit|bus)$' || status=$?
 
 found=("$reports"/*)
 if [[ -e ${found[0]} ]]; then
