@@ -17,8 +17,9 @@ PoolCommands addPoolCommands(CLI::App& app)
     c.pools = app.add_subcommand("pools", "List address pools with their use");
     c.leases = app.add_subcommand("leases", "List the addresses a pool has handed out");
     c.leases->add_option("POOL", c.pool, "Pool name (see `zenithctl pools`)")->required();
-    c.nextIp = app.add_subcommand("next-ip", "Print the address ipv4=auto would get now from a pool");
+    c.nextIp = app.add_subcommand("next-ip", "Print the address ipv4=auto (or ipv6=auto) would get now from a pool");
     c.nextIp->add_option("POOL", c.pool, "Pool name (see `zenithctl pools`)")->required();
+    c.nextIp->add_flag("-6,--ipv6", c.ipv6, "The next free IPv6 address (the pool's IPv6 subnet)");
     return c;
 }
 
@@ -67,7 +68,7 @@ std::optional<ExitCode> runPoolCommands(const PoolCommands& c, zenith::client::C
         return ExitCode::Ok;
     }
     if (c.nextIp->parsed()) {
-        auto next = client.nextFreeAddress(c.pool);
+        auto next = c.ipv6 ? client.nextFreeAddress6(c.pool) : client.nextFreeAddress(c.pool);
         if (!next)
             return out.error(next.error());
         if (asJson)

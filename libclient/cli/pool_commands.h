@@ -1,4 +1,4 @@
-// zenithctl pools | leases POOL | next-ip POOL: the address pools, as the
+// zenithctl pools | leases POOL | next-ip [-6] POOL: the address pools, as the
 // original `cloudpod-next-ip` answered "which address is next".
 #pragma once
 
@@ -18,6 +18,7 @@ struct PoolCommands {
     CLI::App* leases = nullptr;
     CLI::App* nextIp = nullptr;
     std::string pool;
+    bool ipv6 = false;  // next-ip -6
 };
 
 PoolCommands addPoolCommands(CLI::App& app);

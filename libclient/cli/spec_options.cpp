@@ -163,6 +163,8 @@ void addSpecOptions(CLI::App& cmd, SpecOptions& o, SpecOptionSet set)
             ->excludes(ipv4);
     }
     cmd.add_option("--gateway", o.gateway, "IPv4 gateway");
+    cmd.add_option("--ipv6", o.ipv6, "addr/len, or 'auto' for the next free address of the pool's IPv6 subnet");
+    cmd.add_option("--gateway6", o.gateway6, "IPv6 gateway");
     cmd.add_option("--dns", o.dns, "DNS server (repeatable)")->allow_extra_args(false);
     cmd.add_option("--set", o.sets, "Any spec key, typed by the contract: KEY=VALUE (repeatable)")->allow_extra_args(false);
 }
@@ -257,6 +259,8 @@ Result<Spec> buildSpec(const SpecOptions& o)
     if (o.bridge) spec.setBridge(*o.bridge);
     if (o.ipv4) spec.setIpv4(*o.ipv4);
     if (o.gateway) spec.setGateway(*o.gateway);
+    if (o.ipv6) spec.setIpv6(*o.ipv6);
+    if (o.gateway6) spec.setGateway6(*o.gateway6);
     if (o.cores) spec.setCores(*o.cores);
     if (o.vmid) spec.setVmid(*o.vmid);
     if (o.node) spec.setNode(*o.node);

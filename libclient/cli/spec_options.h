@@ -19,7 +19,7 @@ class Validator;
 namespace zenithctl {
 
 struct SpecOptions {
-    std::optional<std::string> distro, release, arch, templateName, bridge, ipv4, gateway;
+    std::optional<std::string> distro, release, arch, templateName, bridge, ipv4, gateway, ipv6, gateway6;
     std::optional<std::string> cpu, memory, disk, swap;
     std::optional<std::string> memoryMiB;  // --mem: a bare number is MiB
     std::optional<std::string> node, storage;

@@ -27,10 +27,11 @@ _zenithctl()
     # for --vmid, --ipv4/--ip, --last-octet and the spec's template.
     local cloudpod="--distro --release --arch --password-stdin --password-file --password-hash-file
                 --ssh-key --cpu --memory --mem --disk --swap --cores --node --storage --bridge --gateway --dns
+                --ipv6 --gateway6
                 --set --wireguard-config-file --no-start --dry-run --iso --os --bios --virtio-iso --ostemplate"
     local spec="$cloudpod --template --vmid --ipv4 --ip --last-octet"
     local keys="distro release arch template ssh ssh_authorized_keys cpu_quota memory_max
-                disk_max swap_max cores bridge ipv4 gateway dns ipv6_mode ipv6 tunnel ports node vmid
+                disk_max swap_max cores bridge ipv4 gateway dns ipv6_mode ipv6 gateway6 tunnel ports node vmid
                 storage iso os_type bios virtio_iso pool last_octet ostemplate unprivileged nesting
                 full_clone cpu_type machine vga scsihw boot agent tablet onboot make_template"
 

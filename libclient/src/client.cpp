@@ -142,6 +142,11 @@ Result<std::string> Client::nextFreeAddress(const std::string& pool)
     return detail::guarded([&] { return session_->manager().NextFreeAddress(pool); });
 }
 
+Result<std::string> Client::nextFreeAddress6(const std::string& pool)
+{
+    return detail::guarded([&] { return session_->manager().NextFreeAddress6(pool); });
+}
+
 Result<std::vector<NodeInfo>> Client::nodes(const std::string& backend)
 {
     return detail::guarded([&] {

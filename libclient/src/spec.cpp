@@ -29,8 +29,10 @@ constexpr std::array kKeys{
     KeyType{"storage", SpecType::String},        KeyType{"iso", SpecType::String},
     KeyType{"os_type", SpecType::String},        KeyType{"bios", SpecType::String},
     KeyType{"virtio_iso", SpecType::String},
-    // Extensions: the address pool, and the Proxmox backends' own keys.
-    KeyType{"pool", SpecType::String},           KeyType{"last_octet", SpecType::UInt32},
+    // Extensions: the address pool and the IPv6 gateway, and the Proxmox
+    // backends' own keys.
+    KeyType{"pool", SpecType::String},           KeyType{"gateway6", SpecType::String},
+    KeyType{"last_octet", SpecType::UInt32},
     KeyType{"ostemplate", SpecType::String},     KeyType{"unprivileged", SpecType::Bool},
     KeyType{"nesting", SpecType::Bool},          KeyType{"full_clone", SpecType::Bool},
     KeyType{"cpu_type", SpecType::String},       KeyType{"machine", SpecType::String},
@@ -190,6 +192,7 @@ Spec& Spec::setGateway(std::string v) { return put("gateway", std::move(v)); }
 Spec& Spec::setDns(std::vector<std::string> v) { return put("dns", std::move(v)); }
 Spec& Spec::setIpv6Mode(std::string v) { return put("ipv6_mode", std::move(v)); }
 Spec& Spec::setIpv6(std::string v) { return put("ipv6", std::move(v)); }
+Spec& Spec::setGateway6(std::string v) { return put("gateway6", std::move(v)); }
 Spec& Spec::setTunnel(std::map<std::string, std::string> v) { return put("tunnel", std::move(v)); }
 Spec& Spec::setWireguardConfig(std::string v)
 {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/net/address_pool.h"
+#include "core/net/address_pool6.h"
 #include "core/error.h"
 #include "core/registry.h"
 
@@ -27,13 +28,17 @@ public:
     Result<uint32_t> leaseLastOctet(const Ipv4Pool& pool, unsigned octet, const std::string& machine);
 
     Result<Ipv4Leases> leases(const std::string& pool) const;
-    // Every lease of `machine`, in every pool (destroy, rollback).
+
+    // The same for a pool's IPv6 part (no last-octet form).
+    Result<Ipv6Address> leaseNext6(const Ipv6Pool& pool, const std::string& machine);
+    Result<Ipv6Address> lease6(const Ipv6Pool& pool, Ipv6Address address, const std::string& machine);
+    Result<Ipv6Leases> leases6(const std::string& pool) const;
+
+    // Every lease of `machine`, of both families in every pool (destroy,
+    // rollback).
     Result<void> release(const std::string& machine);
 
 private:
-    template <typename Pick>
-    Result<uint32_t> leaseWith(const Ipv4Pool& pool, const std::string& machine, Pick pick);
-
     Registry& registry_;
 };
 

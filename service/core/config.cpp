@@ -411,10 +411,22 @@ private:
     Result<void> assignPool(AddressPool& pool)
     {
         auto& lines = poolLines_.at(object_);
+        const bool v6 = value_.find(':') != std::string_view::npos;
+        if (key_ == "Subnet" && v6) {
+            auto p = parseIpv6Prefix(value_);
+            if (!p || p->length < 1 || p->length > 126)
+                return bad("expected ADDRESS/LEN with LEN 1-126 (IPv6) or a.b.c.d/LEN (IPv4)");
+            if (p->address & ~ipv6Netmask(p->length))
+                return bad(fmt::format("host bits are set; the network is {}/{}",
+                                       formatIpv6(p->address & ipv6Netmask(p->length)), p->length));
+            pool.subnet6 = std::string(value_);
+            lines.subnet6 = line_;
+            return {};
+        }
         if (key_ == "Subnet") {
             auto p = parseIpv4Prefix(value_);
             if (!p || p->length < 1 || p->length > 30)
-                return bad("expected a.b.c.d/LEN with LEN 1-30");
+                return bad("expected a.b.c.d/LEN with LEN 1-30 (IPv4) or ADDRESS/LEN (IPv6)");
             if (p->address & ~ipv4Netmask(p->length))
                 return bad(fmt::format("host bits are set; the network is {}/{}",
                                        formatIpv4(p->address & ipv4Netmask(p->length)), p->length));
@@ -422,19 +434,37 @@ private:
             lines.subnet = line_;
             return {};
         }
+        if (key_ == "Gateway" && v6) {
+            if (!parseIpv6(value_))
+                return bad("expected an IPv6 address (or an IPv4 one)");
+            pool.gateway6 = std::string(value_);
+            lines.gateway6 = line_;
+            return {};
+        }
         if (key_ == "Gateway") {
             if (!parseIpv4(value_))
-                return bad("expected an IPv4 address");
+                return bad("expected an IPv4 address (or an IPv6 one)");
             pool.gateway = std::string(value_);
             lines.gateway = line_;
             return {};
         }
         if (key_ == "DNS")
             return assignList(pool.dns, isIpAddress, "is not an IP address");
+        if (key_ == "Range" && v6) {
+            auto r = parsePair<Ipv6Address>(parseIpv6);
+            if (!r)
+                return bad("expected FIRST-LAST IPv6 addresses");
+            if (r->first > r->second)
+                return bad("FIRST is after LAST");
+            pool.range6First = formatIpv6(r->first);
+            pool.range6Last = formatIpv6(r->second);
+            lines.range6 = line_;
+            return {};
+        }
         if (key_ == "Range") {
             auto r = parsePair<uint32_t>(parseIpv4);
             if (!r)
-                return bad("expected FIRST-LAST IPv4 addresses");
+                return bad("expected FIRST-LAST IPv4 (or IPv6) addresses");
             if (r->first > r->second)
                 return bad("FIRST is after LAST");
             pool.rangeFirst = formatIpv4(r->first);
@@ -509,46 +539,44 @@ private:
         for (auto& [name, pool] : config_.pools) {
             const auto& lines = poolLines_.at(name);
             section_ = "Pool." + name;
-            if (pool.subnet.empty()) {
+            if (pool.subnet.empty() && pool.subnet6.empty()) {
                 line_ = lines.header;
                 key_ = "Subnet";
                 value_ = {};
-                return bad("missing: every pool needs a Subnet=");
+                return bad("missing: every pool needs a Subnet= (IPv4, IPv6 or one of each)");
             }
-            auto net = *parseIpv4Prefix(pool.subnet);
-            uint32_t mask = ipv4Netmask(net.length);
-            auto inside = [&](uint32_t a) { return (a & mask) == net.address && a != net.address && a != (net.address | ~mask); };
-            if (!pool.gateway.empty() && !inside(*parseIpv4(pool.gateway))) {
-                line_ = lines.gateway;
-                key_ = "Gateway";
-                value_ = pool.gateway;
-                return bad(fmt::format("not a host address of Subnet={}", pool.subnet));
-            }
-            if (pool.rangeFirst.empty()) {
-                // No Range=: every host address of the subnet.
-                pool.rangeFirst = formatIpv4(net.address + 1);
-                pool.rangeLast = formatIpv4((net.address | ~mask) - 1);
-            } else if (!inside(*parseIpv4(pool.rangeFirst)) || !inside(*parseIpv4(pool.rangeLast))) {
-                line_ = lines.range;
-                key_ = "Range";
-                rangeText_ = pool.rangeFirst + "-" + pool.rangeLast;
-                value_ = rangeText_;
-                return bad(fmt::format("not inside the host addresses of Subnet={}", pool.subnet));
-            }
+            if (auto r = finishIpv4Part(pool, lines); !r)
+                return r;
+            if (auto r = finishIpv6Part(pool, lines); !r)
+                return r;
         }
         // Leases are kept per pool: two pools sharing addresses could hand
         // one address to two machines.
         for (auto a = config_.pools.begin(); a != config_.pools.end(); ++a)
             for (auto b = std::next(a); b != config_.pools.end(); ++b) {
-                auto na = *parseIpv4Prefix(a->second.subnet), nb = *parseIpv4Prefix(b->second.subnet);
-                const unsigned shorter = std::min(na.length, nb.length);
-                if ((na.address & ipv4Netmask(shorter)) == (nb.address & ipv4Netmask(shorter))) {
+                const auto& pa = a->second;
+                const auto& pb = b->second;
+                const char* overlap = nullptr;
+                if (!pa.subnet.empty() && !pb.subnet.empty()) {
+                    auto na = *parseIpv4Prefix(pa.subnet), nb = *parseIpv4Prefix(pb.subnet);
+                    const unsigned shorter = std::min(na.length, nb.length);
+                    if ((na.address & ipv4Netmask(shorter)) == (nb.address & ipv4Netmask(shorter)))
+                        overlap = "v4";
+                }
+                if (!overlap && !pa.subnet6.empty() && !pb.subnet6.empty()) {
+                    auto na = *parseIpv6Prefix(pa.subnet6), nb = *parseIpv6Prefix(pb.subnet6);
+                    const unsigned shorter = std::min(na.length, nb.length);
+                    if ((na.address & ipv6Netmask(shorter)) == (nb.address & ipv6Netmask(shorter)))
+                        overlap = "v6";
+                }
+                if (overlap) {
+                    const bool v6 = overlap[1] == '6';
                     section_ = "Pool." + b->first;
-                    line_ = poolLines_.at(b->first).subnet;
+                    line_ = v6 ? poolLines_.at(b->first).subnet6 : poolLines_.at(b->first).subnet;
                     key_ = "Subnet";
-                    value_ = b->second.subnet;
+                    value_ = v6 ? pb.subnet6 : pb.subnet;
                     return bad(fmt::format("overlaps Subnet={} of [Pool.{}]; pools must not share addresses",
-                                           a->second.subnet, a->first));
+                                           v6 ? pa.subnet6 : pa.subnet, a->first));
                 }
             }
         for (auto& [name, c] : config_.proxmox) {
@@ -575,7 +603,81 @@ private:
 
     struct PoolLines {
         size_t header = 0, subnet = 0, gateway = 0, range = 0;
+        size_t subnet6 = 0, gateway6 = 0, range6 = 0;
     };
+
+    Result<void> finishIpv4Part(AddressPool& pool, const PoolLines& lines)
+    {
+        if (pool.subnet.empty()) {
+            if (pool.gateway.empty() && pool.rangeFirst.empty())
+                return {};
+            line_ = pool.gateway.empty() ? lines.range : lines.gateway;
+            key_ = pool.gateway.empty() ? "Range" : "Gateway";
+            rangeText_ = pool.gateway.empty() ? pool.rangeFirst + "-" + pool.rangeLast : pool.gateway;
+            value_ = rangeText_;
+            return bad("an IPv4 address needs an IPv4 Subnet= in the pool");
+        }
+        auto net = *parseIpv4Prefix(pool.subnet);
+        uint32_t mask = ipv4Netmask(net.length);
+        auto inside = [&](uint32_t a) { return (a & mask) == net.address && a != net.address && a != (net.address | ~mask); };
+        if (!pool.gateway.empty() && !inside(*parseIpv4(pool.gateway))) {
+            line_ = lines.gateway;
+            key_ = "Gateway";
+            value_ = pool.gateway;
+            return bad(fmt::format("not a host address of Subnet={}", pool.subnet));
+        }
+        if (pool.rangeFirst.empty()) {
+            // No Range=: every host address of the subnet.
+            pool.rangeFirst = formatIpv4(net.address + 1);
+            pool.rangeLast = formatIpv4((net.address | ~mask) - 1);
+        } else if (!inside(*parseIpv4(pool.rangeFirst)) || !inside(*parseIpv4(pool.rangeLast))) {
+            line_ = lines.range;
+            key_ = "Range";
+            rangeText_ = pool.rangeFirst + "-" + pool.rangeLast;
+            value_ = rangeText_;
+            return bad(fmt::format("not inside the host addresses of Subnet={}", pool.subnet));
+        }
+        return {};
+    }
+
+    Result<void> finishIpv6Part(AddressPool& pool, const PoolLines& lines)
+    {
+        if (pool.subnet6.empty()) {
+            if (pool.gateway6.empty() && pool.range6First.empty())
+                return {};
+            line_ = pool.gateway6.empty() ? lines.range6 : lines.gateway6;
+            key_ = pool.gateway6.empty() ? "Range" : "Gateway";
+            rangeText_ = pool.gateway6.empty() ? pool.range6First + "-" + pool.range6Last : pool.gateway6;
+            value_ = rangeText_;
+            return bad("an IPv6 address needs an IPv6 Subnet= in the pool");
+        }
+        auto net = *parseIpv6Prefix(pool.subnet6);
+        const Ipv6Address mask = ipv6Netmask(net.length);
+        // IPv6 has no broadcast address; the subnet's first address is the
+        // subnet-router anycast address (RFC 4291), never a host's.
+        auto inside = [&](Ipv6Address a) { return (a & mask) == net.address && a != net.address; };
+        if (!pool.gateway6.empty() && !inside(*parseIpv6(pool.gateway6))) {
+            line_ = lines.gateway6;
+            key_ = "Gateway";
+            value_ = pool.gateway6;
+            return bad(fmt::format("not a host address of Subnet={}", pool.subnet6));
+        }
+        if (pool.range6First.empty()) {
+            // No Range=: the subnet's hosts, less the 128 highest, which
+            // RFC 2526 reserves for subnet anycast (in subnets larger than
+            // 256 addresses, where that leaves room).
+            const Ipv6Address last = net.address | ~mask;
+            pool.range6First = formatIpv6(net.address + 1);
+            pool.range6Last = formatIpv6(net.length <= 120 ? last - 128 : last);
+        } else if (!inside(*parseIpv6(pool.range6First)) || !inside(*parseIpv6(pool.range6Last))) {
+            line_ = lines.range6;
+            key_ = "Range";
+            rangeText_ = pool.range6First + "-" + pool.range6Last;
+            value_ = rangeText_;
+            return bad(fmt::format("not inside the host addresses of Subnet={}", pool.subnet6));
+        }
+        return {};
+    }
     struct ProxmoxLines {
         size_t header = 0, pool = 0;
     };

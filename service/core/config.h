@@ -13,12 +13,17 @@
 
 namespace zenith::core {
 
+// A pool may have an IPv4 part, an IPv6 part or both: Subnet=, Gateway= and
+// Range= take one value of each family (the address says which).
 struct AddressPool {
     std::string name;
-    std::string subnet;   // 10.1.10.0/24
+    std::string subnet;   // 10.1.10.0/24 ("" : no IPv4 part)
     std::string gateway;
     std::vector<std::string> dns;
     std::string rangeFirst, rangeLast;
+    std::string subnet6;  // 2001:db8:10::/64 ("" : no IPv6 part)
+    std::string gateway6;
+    std::string range6First, range6Last;
 };
 
 struct ProxmoxCluster {

@@ -16,10 +16,18 @@ Engine::Engine(Config config, Registry& registry, std::vector<std::unique_ptr<dr
     for (const auto& [name, c] : impl_->config_.pools) {
         // The config parser checked the same; a pool that still does not
         // fit is left out (and named) rather than handing out bad addresses.
-        if (auto p = parseIpv4Pool(c))
-            impl_->ipv4Pools.emplace(name, std::move(*p));
-        else
-            log::error({}, "{}", p.error().message);
+        if (!c.subnet.empty()) {
+            if (auto p = parseIpv4Pool(c))
+                impl_->ipv4Pools.emplace(name, std::move(*p));
+            else
+                log::error({}, "{}", p.error().message);
+        }
+        if (!c.subnet6.empty()) {
+            if (auto p = parseIpv6Pool(c))
+                impl_->ipv6Pools.emplace(name, std::move(*p));
+            else
+                log::error({}, "{}", p.error().message);
+        }
     }
     for (auto& d : drivers) {
         std::string id(d->id());

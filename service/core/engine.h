@@ -42,18 +42,20 @@ public:
 };
 
 // An address pool and how much of it is in use (ListPools).
+// One family of a pool: a pool with both an IPv4 and an IPv6 subnet is two
+// of these, its IPv4 part first.
 struct PoolUsage {
     std::string name;
-    std::string subnet;    // 10.1.10.0/24
+    std::string subnet;    // 10.1.10.0/24 or 2001:db8:10::/64
     std::string gateway;   // "" for none
     std::string range;     // 10.1.10.91-10.1.10.250
     std::vector<std::string> dns;
-    uint32_t size = 0;     // addresses in the range
+    uint32_t size = 0;     // addresses in the range (at most 2^32 - 1: an IPv6 range is larger)
     uint32_t leased = 0;   // leases held (inside the range or not)
 };
 
 struct LeaseInfo {
-    std::string address;   // a.b.c.d
+    std::string address;   // a.b.c.d or an IPv6 address
     std::string machine;
 };
 
@@ -121,7 +123,10 @@ public:
     // Unknown pool: InvalidArgs naming the configured ones.
     Result<std::vector<PoolUsage>> pools() const;
     Result<std::vector<LeaseInfo>> poolLeases(const std::string& pool) const;
+    // What ipv4=auto would get now (a pool without an IPv4 part: ipv6=auto).
     Result<std::string> nextFreeAddress(const std::string& pool) const;
+    // What ipv6=auto would get now; InvalidArgs for a pool without IPv6.
+    Result<std::string> nextFreeAddress6(const std::string& pool) const;
 
     // A remote backend's hosts and storages (NotSupported for a backend
     // without them), a machine's health as its backend last saw it, and its

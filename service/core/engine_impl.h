@@ -55,6 +55,7 @@ struct Engine::Impl final : OperationEnv {
     Registry& registry;
     // [Pool.NAME] sections, checked; the leases live in the registry.
     std::map<std::string, Ipv4Pool, std::less<>> ipv4Pools;
+    std::map<std::string, Ipv6Pool, std::less<>> ipv6Pools;
     AddressLeases leases{registry};
     std::map<std::string, std::unique_ptr<drivers::Driver>, std::less<>> drivers;
     EngineObserver* observer = nullptr;
@@ -96,15 +97,15 @@ struct Engine::Impl final : OperationEnv {
         return it == ipv4Pools.end() ? nullptr : &it->second;
     }
     Result<Ipv4Leases> poolLeases(const std::string& name) const override { return leases.leases(name); }
+    const Ipv6Pool* pool6(std::string_view name) const override
+    {
+        auto it = ipv6Pools.find(name);
+        return it == ipv6Pools.end() ? nullptr : &it->second;
+    }
+    Result<Ipv6Leases> pool6Leases(const std::string& name) const override { return leases.leases6(name); }
 
     // InvalidArgs naming the configured pools (engine_pools.cpp).
-    Result<const Ipv4Pool*> findPool(const std::string& name) const;
-    struct PoolState {
-        const Ipv4Pool* pool;
-        Ipv4Leases leases;
-    };
-    // The pool and who holds its addresses now (ListLeases, NextFreeAddress).
-    Result<PoolState> poolState(const std::string& name) const;
+    Result<void> findPool(const std::string& name) const;
 
     // Every lease of `machine` (its job failed, or it was destroyed).
     void releaseAddresses(const std::string& machine)

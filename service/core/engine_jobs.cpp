@@ -146,17 +146,37 @@ Result<void> Engine::Impl::Run::claimAddress()
     auto address = ops::addressRequestOf(req.spec, driver_, impl_);
     if (!address)
         return std::unexpected(address.error());
-    if (address->kind == ops::AddressRequest::Kind::None || !address->pool)
-        return {};
     using Kind = ops::AddressRequest::Kind;
-    const Ipv4Pool& pool = *address->pool;
-    Result<uint32_t> leased = address->kind == Kind::Auto ? impl_.leases.leaseNext(pool, req.machine)
-                              : address->kind == Kind::LastOctet
-                                  ? impl_.leases.leaseLastOctet(pool, address->lastOctet, req.machine)
-                                  : impl_.leases.lease(pool, address->address, req.machine);
-    if (!leased)
-        return std::unexpected(leased.error());
-    ops::applyLeasedAddress(req.spec, *address, *leased);
+    const bool v4 = address->kind != Kind::None && address->pool;
+    const bool v6 = address->kind6 != Kind::None && address->pool6;
+    if (!v4 && !v6)
+        return {};
+    // A lease taken here and a later failure (the other family exhausted,
+    // the driver failing) are undone together: the job's rollback releases
+    // every lease of the machine.
+    std::string leasedText;
+    if (v4) {
+        const Ipv4Pool& pool = *address->pool;
+        Result<uint32_t> leased = address->kind == Kind::Auto ? impl_.leases.leaseNext(pool, req.machine)
+                                  : address->kind == Kind::LastOctet
+                                      ? impl_.leases.leaseLastOctet(pool, address->lastOctet, req.machine)
+                                      : impl_.leases.lease(pool, address->address, req.machine);
+        if (!leased)
+            return std::unexpected(leased.error());
+        ops::applyLeasedAddress(req.spec, *address, *leased);
+        leasedText = fmt::format("address {} from pool {}", *req.spec.ipv4, pool.name);
+    }
+    if (v6) {
+        const Ipv6Pool& pool = *address->pool6;
+        Result<Ipv6Address> leased = address->kind6 == Kind::Auto
+                                         ? impl_.leases.leaseNext6(pool, req.machine)
+                                         : impl_.leases.lease6(pool, address->address6, req.machine);
+        if (!leased)
+            return std::unexpected(leased.error());
+        ops::applyLeasedAddress6(req.spec, *address, *leased);
+        leasedText += fmt::format("{}address {} from pool {}", leasedText.empty() ? "" : ", ", *req.spec.ipv6,
+                                  pool.name);
+    }
     MachineRecord copy;
     {
         std::lock_guard lock(impl_.mu);
@@ -165,7 +185,7 @@ Result<void> Engine::Impl::Run::claimAddress()
         copy = m;
     }
     impl_.persistMachine(copy);
-    ctx_.progress(0.0, "address", fmt::format("address {} from pool {}", *req.spec.ipv4, pool.name));
+    ctx_.progress(0.0, "address", leasedText);
     return {};
 }
 

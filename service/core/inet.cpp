@@ -54,6 +54,47 @@ bool isIpv6(std::string_view text)
     return inet_pton(AF_INET6, copy.c_str(), &addr) == 1;
 }
 
+std::optional<Ipv6Address> parseIpv6(std::string_view text)
+{
+    if (text.size() >= INET6_ADDRSTRLEN)
+        return std::nullopt;
+    std::string copy(text);
+    in6_addr addr{};
+    if (inet_pton(AF_INET6, copy.c_str(), &addr) != 1)
+        return std::nullopt;
+    Ipv6Address out = 0;
+    for (uint8_t byte : addr.s6_addr)
+        out = out << 8 | byte;
+    return out;
+}
+
+std::optional<Ipv6Prefix> parseIpv6Prefix(std::string_view text)
+{
+    auto slash = text.find('/');
+    if (slash == std::string_view::npos)
+        return std::nullopt;
+    auto addr = parseIpv6(text.substr(0, slash));
+    auto len = parsePrefixLength(text.substr(slash + 1), 128);
+    if (!addr || !len)
+        return std::nullopt;
+    return Ipv6Prefix{*addr, *len};
+}
+
+Ipv6Address ipv6Netmask(unsigned length)
+{
+    return length == 0 ? 0 : ~Ipv6Address{0} << (128 - length);
+}
+
+std::string formatIpv6(Ipv6Address address)
+{
+    in6_addr addr{};
+    for (int i = 15; i >= 0; --i, address >>= 8)
+        addr.s6_addr[i] = static_cast<uint8_t>(address & 0xff);
+    char buf[INET6_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET6, &addr, buf, sizeof buf);
+    return buf;
+}
+
 bool isIpv6WithOptionalPrefix(std::string_view text)
 {
     auto slash = text.find('/');

@@ -21,7 +21,7 @@ namespace zenith::core {
 namespace {
 
 // Migration i takes the schema from user_version i to i + 1. Append only.
-constexpr std::array<std::string_view, 4> kMigrations{R"sql(
+constexpr std::array<std::string_view, 5> kMigrations{R"sql(
 CREATE TABLE machines (
     name           TEXT PRIMARY KEY NOT NULL,
     backend        TEXT NOT NULL,
@@ -85,6 +85,18 @@ CREATE INDEX leases_by_machine ON leases (machine);
     // vmid, node, task), so that recovery can find and roll it back.
     R"sql(
 ALTER TABLE machines ADD COLUMN checkpoints TEXT NOT NULL DEFAULT '{}';
+)sql",
+    // 5: leases of the pools' IPv6 parts, the address in its RFC 5952 text
+    // (one spelling per address, so the key stays unique).
+    R"sql(
+CREATE TABLE leases6 (
+    pool      TEXT NOT NULL,
+    address   TEXT NOT NULL,
+    machine   TEXT NOT NULL,
+    time_usec INTEGER NOT NULL,
+    PRIMARY KEY (pool, address)
+) STRICT;
+CREATE INDEX leases6_by_machine ON leases6 (machine);
 )sql"};
 
 constexpr std::string_view kPutMachine =

@@ -144,6 +144,23 @@ Result<void> checkIpv6(std::string_view key, std::string_view s)
     return {};
 }
 
+Result<void> checkIpv6Assignment(std::string_view key, std::string_view s)
+{
+    // As for ipv4: `auto` is the next free address of the pool's IPv6 part,
+    // and a bare address inside a pool takes the pool's prefix length.
+    if (s == "auto" || isIpv6WithOptionalPrefix(s))
+        return {};
+    return invalid(fmt::format("spec key '{}' = {} is not an IPv6 address (optionally with /0-128) or 'auto'", key,
+                               quoteForMessage(s)));
+}
+
+Result<void> checkIpv6Address(std::string_view key, std::string_view s)
+{
+    if (!isIpv6(s))
+        return invalid(fmt::format("spec key '{}' = {} is not an IPv6 address", key, quoteForMessage(s)));
+    return {};
+}
+
 Result<void> checkIpv6Mode(std::string_view key, std::string_view s)
 {
     return oneOf(key, s, {"none", "native", "6in4", "wireguard"});
@@ -351,7 +368,7 @@ struct KeyRule {
 };
 
 using M = MachineSpec;
-constexpr std::array<KeyRule, 23> kRules{{
+constexpr std::array<KeyRule, 24> kRules{{
     {"distro", "s", stringKey<&M::distro, tokenText>, false},
     {"release", "s", stringKey<&M::release, tokenText>, false},
     {"arch", "s", stringKey<&M::arch, tokenText>, false},
@@ -371,7 +388,8 @@ constexpr std::array<KeyRule, 23> kRules{{
     {"gateway", "s", stringKey<&M::gateway, checkIpv4>, false},
     {"dns", "as", dnsKey, false},
     {"ipv6_mode", "s", stringKey<&M::ipv6Mode, checkIpv6Mode>, false},
-    {"ipv6", "s", stringKey<&M::ipv6, checkIpv6>, false},
+    {"ipv6", "s", stringKey<&M::ipv6, checkIpv6Assignment>, false},
+    {"gateway6", "s", stringKey<&M::gateway6, checkIpv6Address>, false},
     {"tunnel", "a{sv}", tunnelKey, false},
     {"wireguard_config", "s", wireguardKey, true},
     {"ports", "a(sqq)", portsKey, false},
@@ -555,6 +573,7 @@ MachineSpec mergeSpec(const MachineSpec& base, const MachineSpec& o)
     overlay(m.dns, o.dns);
     overlay(m.ipv6Mode, o.ipv6Mode);
     overlay(m.ipv6, o.ipv6);
+    overlay(m.gateway6, o.gateway6);
     overlay(m.tunnel, o.tunnel);
     overlay(m.wireguardConfig, o.wireguardConfig);
     overlay(m.ports, o.ports);
@@ -589,6 +608,7 @@ std::string specToJson(const MachineSpec& s)
     put("dns", s.dns);
     put("ipv6_mode", s.ipv6Mode);
     put("ipv6", s.ipv6);
+    put("gateway6", s.gateway6);
     put("tunnel", s.tunnel);
     if (s.ports) {
         Json ports = Json::array();

@@ -63,11 +63,12 @@ struct MachineSpec {
     std::optional<uint32_t> cores;
     std::optional<std::string> bridge;
     std::optional<std::string> ipv4;         // a.b.c.d/len or "auto"
-    std::optional<std::string> pool;         // the address pool ([Pool.NAME]) ipv4 comes from
+    std::optional<std::string> pool;         // the address pool ([Pool.NAME]) ipv4 and ipv6 come from
     std::optional<std::string> gateway;
     std::optional<std::vector<std::string>> dns;
     std::optional<std::string> ipv6Mode;     // none|native|6in4|wireguard
-    std::optional<std::string> ipv6;
+    std::optional<std::string> ipv6;         // addr[/len] or "auto" (the pool's IPv6 part)
+    std::optional<std::string> gateway6;
     std::optional<std::map<std::string, std::string>> tunnel;  // remote, local, address
     std::optional<Secret> wireguardConfig;   // holds a private key
     std::optional<std::vector<PortForward>> ports;

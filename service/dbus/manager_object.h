@@ -47,6 +47,10 @@ private:
     void ListLeases(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string>>>&& result,
                     std::string pool) override;
     void NextFreeAddress(sdbus::Result<std::string>&& result, std::string pool) override;
+    void NextFreeAddress6(sdbus::Result<std::string>&& result, std::string pool) override;
+    // Both families' next free address: `next` is the engine's call for one.
+    void nextFreeAddressOf(sdbus::Result<std::string>&& result, std::string pool, const char* method,
+                           core::Result<std::string> (core::Engine::*next)(const std::string&) const);
     // A remote backend's nodes and storages, a machine's health and backups
     // (manager_cluster.cpp).
     using NodeRow = sdbus::Struct<std::string, std::string, std::string, uint32_t, uint64_t, uint64_t, uint64_t>;

@@ -1,5 +1,5 @@
 // Manager methods of the address pools (an extension of the contract):
-// ListPools, ListLeases, NextFreeAddress. Reads: the `read` action.
+// ListPools, ListLeases, NextFreeAddress(6). Reads: the `read` action.
 #include "dbus/manager_object.h"
 
 #include "core/log.h"
@@ -58,19 +58,30 @@ void ManagerObject::ListLeases(sdbus::Result<std::vector<sdbus::Struct<std::stri
 
 void ManagerObject::NextFreeAddress(sdbus::Result<std::string>&& result, std::string pool)
 {
-    auto reply = makeReply(std::move(result), "NextFreeAddress");
+    nextFreeAddressOf(std::move(result), std::move(pool), "NextFreeAddress", &core::Engine::nextFreeAddress);
+}
+
+void ManagerObject::NextFreeAddress6(sdbus::Result<std::string>&& result, std::string pool)
+{
+    nextFreeAddressOf(std::move(result), std::move(pool), "NextFreeAddress6", &core::Engine::nextFreeAddress6);
+}
+
+void ManagerObject::nextFreeAddressOf(sdbus::Result<std::string>&& result, std::string pool, const char* method,
+                                      core::Result<std::string> (core::Engine::*next)(const std::string&) const)
+{
+    auto reply = makeReply(std::move(result), method);
     auto caller = currentCaller(getObject());
     if (!caller)
         return reply->fail(caller.error());
-    log::debug({.uid = caller->uid}, "NextFreeAddress pool={} from {}", core::toSingleLine(pool, kShownBytes),
+    log::debug({.uid = caller->uid}, "{} pool={} from {}", method, core::toSingleLine(pool, kShownBytes),
                caller->sender);
-    gate_.authorizeRead(*caller, "next-address", "", "", [this, reply, pool](core::Result<void> allowed) {
+    gate_.authorizeRead(*caller, "next-address", "", "", [this, reply, pool, next](core::Result<void> allowed) {
         if (!allowed)
             return reply->fail(allowed.error());
-        auto next = engine_.nextFreeAddress(pool);
-        if (!next)
-            return reply->fail(next.error());
-        reply->ok(*next);
+        auto address = (engine_.*next)(pool);
+        if (!address)
+            return reply->fail(address.error());
+        reply->ok(*address);
     });
 }
 

@@ -17,19 +17,27 @@ TEST(Pools, ZenithctlListsPoolsLeasesAndTheNextAddress)
     auto pools = zenithctlAs(automationUser(), {"--json", "--no-ask-password", "pools"});
     ASSERT_EQ(pools.exitCode, 0) << pools.out << pools.err;
     auto doc = json::parse(pools.out);
-    ASSERT_EQ(doc.size(), 1u) << pools.out;
+    ASSERT_EQ(doc.size(), 2u) << pools.out;  // the pool's IPv4 part, then its IPv6 part
     EXPECT_EQ(doc[0]["name"], "lab");
     EXPECT_EQ(doc[0]["subnet"], "10.1.10.0/24");
     EXPECT_EQ(doc[0]["gateway"], "10.1.10.1");
     EXPECT_EQ(doc[0]["range"], "10.1.10.91-10.1.10.250");
     EXPECT_EQ(doc[0]["dns"], json::array({"10.1.10.53"}));
     EXPECT_EQ(doc[0]["size"], 160);
+    EXPECT_EQ(doc[1]["name"], "lab");
+    EXPECT_EQ(doc[1]["subnet"], "fd00:10::/64");
+    EXPECT_EQ(doc[1]["gateway"], "fd00:10::1");
+    EXPECT_EQ(doc[1]["range"], "fd00:10::100-fd00:10::1ff");
+    EXPECT_EQ(doc[1]["size"], 256);
 
     auto next = zenithctlAs(automationUser(), {"--no-ask-password", "next-ip", "lab"});
     ASSERT_EQ(next.exitCode, 0) << next.out << next.err;
     // The lowest address of the range nobody holds (leases from other tests
     // would move it; none of them leases from this pool).
     EXPECT_EQ(next.out, "10.1.10.91/24\n");
+    auto next6 = zenithctlAs(automationUser(), {"--no-ask-password", "next-ip", "-6", "lab"});
+    ASSERT_EQ(next6.exitCode, 0) << next6.out << next6.err;
+    EXPECT_EQ(next6.out, "fd00:10::100/64\n");
 
     auto leases = zenithctlAs(automationUser(), {"--json", "--no-ask-password", "leases", "lab"});
     ASSERT_EQ(leases.exitCode, 0) << leases.out << leases.err;
@@ -53,6 +61,13 @@ TEST(Pools, BusctlCallsNextFreeAddressAsTheAutomationUser)
     auto reply = json::parse(r.out);
     EXPECT_EQ(reply["type"], "s");
     EXPECT_EQ(reply["data"][0], "10.1.10.91/24");
+    auto r6 = runProgram({"setpriv", "--reuid=" + std::to_string(automationUser().uid),
+                          "--regid=" + std::to_string(automationUser().gid), "--init-groups", "busctl", "--system",
+                          "--json=short", "call", "org.zenith.Provisioner", "/org/zenith/Provisioner",
+                          "org.zenith.Provisioner.Manager", "NextFreeAddress6", "s", "lab"},
+                         rootUser());
+    ASSERT_EQ(r6.exitCode, 0) << r6.err;
+    EXPECT_EQ(json::parse(r6.out)["data"][0], "fd00:10::100/64");
 
     auto pools = runProgram({"setpriv", "--reuid=" + std::to_string(outsiderUser().uid),
                              "--regid=" + std::to_string(outsiderUser().gid), "--init-groups", "busctl", "--system",

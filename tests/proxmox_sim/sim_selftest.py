@@ -229,6 +229,17 @@ class AuthAndSchema(SimTestCase):
         for text in (json.dumps(reqs), json.dumps(self.control("GET", "/state")), json.dumps(self.info), self._sim_log()):
             self.assertNotIn(SECRET, text)
 
+    def test_a_revoked_token_is_refused_until_restored(self):
+        self.control("POST", "/fault", {"token_revoked": True})
+        try:
+            t0 = time.time()
+            r = self.api("GET", "/version")
+            self.assertEqual((r.status, r.reason), (401, "Authentication failed!"))
+            self.assertGreaterEqual(time.time() - t0, AUTH_DELAY * 0.9)
+        finally:
+            self.control("POST", "/fault", {"token_revoked": False})
+        self.assertEqual(self.ok("GET", "/version")["release"], "9.1")
+
     def test_schema_errors_per_field(self):
         r = self.api("POST", "/nodes/pve1/lxc", {
             "vmid": 200, "ostemplate": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",

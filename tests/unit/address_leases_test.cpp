@@ -121,5 +121,69 @@ TEST_F(AddressLeasesTest, ARefusedOrExhaustedPickRecordsNothing)
     EXPECT_EQ(leases.leases("small")->size(), 2u);
 }
 
+Ipv6Address a6(const char* text) { return *parseIpv6(text); }
+
+Ipv6Pool dualStack6()
+{
+    AddressPool c{"cloudpods", "10.1.10.0/24", "10.1.10.1", {}, "10.1.10.50", "10.1.10.99"};
+    c.subnet6 = "2001:db8:10::/64";
+    c.gateway6 = "2001:db8:10::1";
+    auto p = parseIpv6Pool(c);
+    EXPECT_TRUE(p) << p.error().message;
+    return p.value_or(Ipv6Pool{});
+}
+
+TEST_F(AddressLeasesTest, IPv6LeasesAreKeptApartFromIPv4AndNeverShared)
+{
+    const Ipv6Pool pool6 = dualStack6();
+    constexpr int kCreates = 20;
+    std::vector<Ipv6Address> got(kCreates);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kCreates; ++i)
+        threads.emplace_back([&, i] {
+            AddressLeases leases(*registry);
+            got[i] = leases.leaseNext6(pool6, "m" + std::to_string(i)).value_or(0);
+        });
+    for (auto& t : threads)
+        t.join();
+    std::set<Ipv6Address> distinct(got.begin(), got.end());
+    EXPECT_EQ(distinct.size(), static_cast<size_t>(kCreates));
+    EXPECT_EQ(distinct.count(0), 0u) << "a lease failed";
+    EXPECT_EQ(*distinct.begin(), a6("2001:db8:10::2"));  // ::1 is the gateway
+    EXPECT_EQ(*distinct.rbegin(), a6("2001:db8:10::15"));
+
+    AddressLeases leases(*registry);
+    // The same machine holds one address of each family.
+    ASSERT_TRUE(leases.leaseNext(pool, "m0"));
+    EXPECT_EQ(leases.leases("cloudpods")->size(), 1u);
+    EXPECT_EQ(leases.leases6("cloudpods")->size(), static_cast<size_t>(kCreates));
+    // An explicit address: checked against every lease, its holder may repeat it.
+    auto taken = leases.lease6(pool6, a6("2001:db8:10::2"), "someone-else");
+    ASSERT_FALSE(taken);
+    EXPECT_EQ(taken.error().code, ErrorCode::InvalidArgs);
+    const std::string holder = leases.leases6("cloudpods")->at(a6("2001:db8:10::2"));
+    EXPECT_TRUE(leases.lease6(pool6, a6("2001:db8:10::2"), holder));
+    EXPECT_FALSE(leases.lease6(pool6, a6("2001:db8:11::2"), "m99"));  // outside the subnet
+}
+
+TEST_F(AddressLeasesTest, IPv6LeasesOutliveARestartAndReleaseTakesBothFamilies)
+{
+    const Ipv6Pool pool6 = dualStack6();
+    {
+        AddressLeases leases(*registry);
+        ASSERT_TRUE(leases.leaseNext(pool, "m1"));
+        ASSERT_TRUE(leases.leaseNext6(pool6, "m1"));
+        ASSERT_TRUE(leases.lease6(pool6, a6("2001:db8:10::beef"), "m2"));
+    }
+    reopen();
+    AddressLeases leases(*registry);
+    EXPECT_EQ(*leases.leases6("cloudpods"),
+              (Ipv6Leases{{a6("2001:db8:10::2"), "m1"}, {a6("2001:db8:10::beef"), "m2"}}));
+    ASSERT_TRUE(leases.release("m1"));
+    EXPECT_TRUE(leases.leases("cloudpods")->empty());
+    EXPECT_EQ(*leases.leases6("cloudpods"), (Ipv6Leases{{a6("2001:db8:10::beef"), "m2"}}));
+    EXPECT_EQ(*leases.leaseNext6(pool6, "m3"), a6("2001:db8:10::2"));
+}
+
 }  // namespace
 }  // namespace zenith::core

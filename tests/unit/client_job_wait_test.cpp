@@ -200,6 +200,10 @@ private:
         r.returnResults({{"10.1.10.91", "migra-client-01"}});
     }
     void NextFreeAddress(sdbus::Result<std::string>&& r, std::string) override { r.returnResults("10.1.10.92/24"); }
+    void NextFreeAddress6(sdbus::Result<std::string>&& r, std::string) override
+    {
+        r.returnResults("2001:db8:10::101/64");
+    }
     void ListNodes(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, uint32_t, uint64_t,
                                                            uint64_t, uint64_t>>>&& r,
                    std::string backend) override

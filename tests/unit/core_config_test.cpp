@@ -287,6 +287,64 @@ TEST(CoreConfig, EveryErrorNamesFileLineSectionAndKey)
     }
 }
 
+// A pool's Subnet=, Gateway= and Range= take one value per family: the
+// address tells which, so a dual-stack pool is one section.
+TEST(CoreConfig, PoolsHaveAnIPv4PartAnIPv6PartOrBoth)
+{
+    Config c = parseOk(R"(
+[Pool.dual]
+Subnet=10.1.10.0/24
+Subnet=2001:db8:10::/64
+Gateway=10.1.10.1
+Gateway=2001:db8:10::1
+Range=10.1.10.91-10.1.10.250
+Range=2001:db8:10::100 - 2001:db8:10::1ff
+DNS=10.1.10.1 2001:db8:10::1
+[Pool.v6]
+Subnet=fd00:77::/64
+[Pool.tiny6]
+Subnet=fd00:78::/124
+)");
+    const auto& d = c.pools.at("dual");
+    EXPECT_EQ(d.subnet, "10.1.10.0/24");
+    EXPECT_EQ(d.gateway, "10.1.10.1");
+    EXPECT_EQ(d.rangeFirst, "10.1.10.91");
+    EXPECT_EQ(d.subnet6, "2001:db8:10::/64");
+    EXPECT_EQ(d.gateway6, "2001:db8:10::1");
+    EXPECT_EQ(d.range6First, "2001:db8:10::100");
+    EXPECT_EQ(d.range6Last, "2001:db8:10::1ff");
+    EXPECT_EQ(d.dns, (std::vector<std::string>{"10.1.10.1", "2001:db8:10::1"}));
+    const auto& v6 = c.pools.at("v6");
+    EXPECT_EQ(v6.subnet, "");
+    // No Range=: the hosts less RFC 2526's 128 subnet anycast addresses.
+    EXPECT_EQ(v6.range6First, "fd00:77::1");
+    EXPECT_EQ(v6.range6Last, "fd00:77::ffff:ffff:ffff:ff7f");
+    EXPECT_EQ(c.pools.at("tiny6").range6Last, "fd00:78::f");
+
+    const std::vector<BadCase> cases{
+        {"[Pool.a]\nSubnet=2001:db8::1/64\n", "test.conf:2: [Pool.a] Subnet=2001:db8::1/64: host bits are set; the network is 2001:db8::/64"},
+        {"[Pool.a]\nSubnet=2001:db8::/127\n", "test.conf:2: [Pool.a] Subnet=2001:db8::/127: expected ADDRESS/LEN with LEN 1-126"},
+        {"[Pool.a]\nGateway=2001:db8::zz\n", "test.conf:2: [Pool.a] Gateway=2001:db8::zz: expected an IPv6 address"},
+        {"[Pool.a]\nSubnet=2001:db8::/64\nGateway=2001:db9::1\n",
+         "test.conf:3: [Pool.a] Gateway=2001:db9::1: not a host address of Subnet=2001:db8::/64"},
+        {"[Pool.a]\nSubnet=2001:db8::/64\nRange=2001:db8::-2001:db8::9\n",
+         "test.conf:3: [Pool.a] Range=2001:db8::-2001:db8::9: not inside the host addresses"},
+        {"[Pool.a]\nSubnet=2001:db8::/64\nRange=2001:db8::9-2001:db8::2\n",
+         "test.conf:3: [Pool.a] Range=2001:db8::9-2001:db8::2: FIRST is after LAST"},
+        {"[Pool.a]\nSubnet=10.0.0.0/24\nGateway=2001:db8::1\n",
+         "test.conf:3: [Pool.a] Gateway=2001:db8::1: an IPv6 address needs an IPv6 Subnet= in the pool"},
+        {"[Pool.a]\nSubnet=2001:db8::/64\nGateway=10.0.0.1\n",
+         "test.conf:3: [Pool.a] Gateway=10.0.0.1: an IPv4 address needs an IPv4 Subnet= in the pool"},
+        {"[Pool.a]\nSubnet=10.1.0.0/16\nSubnet=2001:db8::/48\n[Pool.b]\nSubnet=10.2.0.0/16\nSubnet=2001:db8:0:1::/64\n",
+         "test.conf:6: [Pool.b] Subnet=2001:db8:0:1::/64: overlaps Subnet=2001:db8::/48 of [Pool.a]"},
+    };
+    for (const auto& [text, expected] : cases) {
+        auto r = parseConfig(text, "test.conf");
+        ASSERT_FALSE(r) << text;
+        EXPECT_EQ(r.error().message.substr(0, expected.size()), expected) << text;
+    }
+}
+
 TEST(CoreConfig, ProxmoxPoolMayBeDefinedLater)
 {
     Config c = parseOk("[Proxmox.x]\nURL=https://pve\nTokenID=root@pam!z\nTokenSecretFile=/t\nPool=later\n"

@@ -104,6 +104,7 @@ std::vector<KeyCase> allKeys()
         {"dns", AS({"10.1.10.1"}), S("10.1.10.1"), "as", "s"},
         {"ipv6_mode", S("native"), B(true), "s", "b"},
         {"ipv6", S("2001:db8::5/64"), U(6), "s", "u"},
+        {"gateway6", S("2001:db8::1"), U(6), "s", "u"},
         {"tunnel", M({{"remote", "192.0.2.1"}}), S("192.0.2.1"), "a{sv}", "s"},
         {"wireguard_config", S("[Interface]\nPrivateKey = x\n"), AS({"[Interface]"}), "s", "as"},
         {"ports", P({{"tcp", 8080, 80}}), AS({"tcp"}), "a(sqq)", "as"},
@@ -119,7 +120,7 @@ std::vector<KeyCase> allKeys()
 
 TEST(CoreSpec, CoversEveryContractKey)
 {
-    EXPECT_EQ(allKeys().size(), 30u);
+    EXPECT_EQ(allKeys().size(), 31u);
 }
 
 TEST(CoreSpec, SpecKeysListsTheContractKeysOnce)
@@ -412,10 +413,14 @@ TEST(CoreSpec, Ipv6ModeAndAddress)
     expectInvalid(one("ipv6_mode", S("auto")), {"'ipv6_mode'", "'auto'", "none|native|6in4|wireguard"});
     expectInvalid(one("ipv6_mode", S("Native")), {"'ipv6_mode'"});
 
-    for (std::string ok : {"2001:db8::5", "2001:db8::5/64", "::1/128", "fe80::1/0"})
+    for (std::string ok : {"2001:db8::5", "2001:db8::5/64", "::1/128", "fe80::1/0", "auto"})
         EXPECT_TRUE(one("ipv6", S(ok))) << ok;
     for (std::string bad : {"2001:db8::5/129", "10.0.0.1", "2001:db8::5/", "2001:db8:::5", "x"})
         expectInvalid(one("ipv6", S(bad)), {"'ipv6'", "not an IPv6 address"});
+    // The IPv6 gateway: an address, no prefix, no "auto".
+    EXPECT_TRUE(one("gateway6", S("2001:db8::1")));
+    for (std::string bad : {"2001:db8::1/64", "auto", "10.0.0.1"})
+        expectInvalid(one("gateway6", S(bad)), {"'gateway6'", "not an IPv6 address"});
 }
 
 TEST(CoreSpec, Tunnel)

@@ -83,6 +83,10 @@ TEST(NspawnNetworkFiles, NetworkdAndResolvConf)
     EXPECT_EQ(renderNetworkdConfig({"10.1.10.91/24", "10.1.10.1", {"10.1.10.1", "9.9.9.9"}, "2001:db8::5/64"}),
               "# Written by zenith-provisionerd.\n[Match]\nName=host0\n\n[Network]\nAddress=10.1.10.91/24\n"
               "Address=2001:db8::5/64\nGateway=10.1.10.1\nDNS=10.1.10.1\nDNS=9.9.9.9\n");
+    // An IPv6 gateway is a second Gateway= (networkd takes one per family).
+    EXPECT_EQ(renderNetworkdConfig({"10.1.10.91/24", "10.1.10.1", {}, "2001:db8::5/64", "2001:db8::1"}),
+              "# Written by zenith-provisionerd.\n[Match]\nName=host0\n\n[Network]\nAddress=10.1.10.91/24\n"
+              "Address=2001:db8::5/64\nGateway=10.1.10.1\nGateway=2001:db8::1\n");
     EXPECT_EQ(renderResolvConf({"10.1.10.1"}), "# Written by zenith-provisionerd.\nnameserver 10.1.10.1\n");
 }
 

@@ -234,3 +234,24 @@ TEST(NspawnSpec, Ipv4AutoIsRefusedUpFrontNamingTheKey)
     EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
     EXPECT_TRUE(r.error().message.starts_with("ipv4:")) << r.error().message;
 }
+
+TEST(NspawnSpec, Ipv6AutoAndALoneIpv6GatewayAreRefusedNamingTheKey)
+{
+    auto o = options();
+    o.bridge = "br0";
+    MachineSpec s;
+    s.ipv4 = "10.1.10.91/24";
+    s.ipv6 = "auto";
+    auto r = validateNspawnSpec(s, o, "amd64");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
+    EXPECT_TRUE(r.error().message.starts_with("ipv6:")) << r.error().message;
+
+    s.ipv6.reset();
+    s.gateway6 = "2001:db8::1";
+    r = validateNspawnSpec(s, o, "amd64");
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().message.starts_with("gateway6:")) << r.error().message;
+    s.ipv6 = "2001:db8::5/64";
+    EXPECT_TRUE(validateNspawnSpec(s, o, "amd64"));
+}

@@ -106,6 +106,28 @@ protected:
     core::MachineSpec spec;
 };
 
+// A dual-stack address from the pool: net0 carries ip6 and gw6 next to the
+// IPv4 part (Proxmox's own spelling), in the same PUT.
+TEST_F(ProxmoxGuestCloneTest, AnIPv6AddressAndGatewayGoIntoNet0)
+{
+    sourceOn("pve1");
+    const std::string cloneUpid = upidFor("pve1", "vzclone", 9000, 1);
+    cloneAnswers({FakeHttpTransport::ok('"' + cloneUpid + '"')});
+    task(cloneUpid);
+    fake->on("PUT", "/nodes/pve1/lxc/9101/config", {FakeHttpTransport::ok("null")});
+    spec.ipv6 = "2001:db8:10::100/64";
+    spec.gateway6 = "2001:db8:10::1";
+
+    auto facts = driver->clone(source, kNewName, spec, false, ctx);
+    ASSERT_TRUE(facts) << facts.error().message;
+    auto put = requestsTo("PUT", "/nodes/pve1/lxc/9101/config");
+    ASSERT_EQ(put.size(), 1u);
+    EXPECT_EQ(decodeForm(put[0].body).at(0),
+              (std::pair<std::string, std::string>{
+                  "net0", "name=eth0,bridge=vmbr0,ip=10.1.10.91/24,gw=10.1.10.1,ip6=2001:db8:10::100/64,"
+                          "gw6=2001:db8:10::1"}));
+}
+
 TEST_F(ProxmoxGuestCloneTest, ACloudPodCloneSendsExactlyTheCallsItNeeds)
 {
     sourceOn("pve1");

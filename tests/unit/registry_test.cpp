@@ -152,11 +152,11 @@ TEST_F(RegistryTest, SchemaIsVersionedAndWal)
         sqlite3_finalize(st);
         return v;
     };
-    EXPECT_EQ(scalar("PRAGMA user_version"), "4");
+    EXPECT_EQ(scalar("PRAGMA user_version"), "5");
     EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");
     EXPECT_EQ(scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                      "AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-              "audit,jobs,leases,machines");
+              "audit,jobs,leases,leases6,machines");
     sqlite3_close(db);
 }
 
@@ -172,7 +172,7 @@ TEST_F(RegistryTest, MigratesAVersionOneDatabase)
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE machines DROP COLUMN uid_shift; ALTER TABLE machines DROP COLUMN checkpoints; "
-                           "DROP TABLE leases; PRAGMA user_version = 1",
+                           "DROP TABLE leases; DROP TABLE leases6; PRAGMA user_version = 1",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);

@@ -19,38 +19,44 @@ std::string configuredPools(const OperationEnv& env)
     return out.empty() ? std::string("none") : out;
 }
 
-}  // namespace
-
-Result<AddressRequest> addressRequestOf(const MachineSpec& spec, const drivers::Driver& driver,
-                                        const OperationEnv& env)
+bool poolConfigured(const OperationEnv& env, const std::string& name)
 {
-    AddressRequest req;
+    return env.config().pools.contains(name);
+}
+
+std::string missingPool(const OperationEnv& env, const std::string& poolName)
+{
+    if (poolName.empty())
+        return {};
+    if (!poolConfigured(env, poolName))
+        return fmt::format("; the backend's pool '{}' is missing", poolName);
+    return fmt::format("; pool '{}' has none", poolName);
+}
+
+Result<void> ipv4Request(AddressRequest& req, const MachineSpec& spec, const std::string& poolName,
+                         const OperationEnv& env)
+{
     const auto octet = spec.backend.number("last_octet");
     const bool wantsAuto = spec.ipv4 && *spec.ipv4 == "auto";
     if (octet && spec.ipv4)
         return invalid("last_octet: give either ipv4 or last_octet, not both");
     if (!octet && !spec.ipv4)
-        return req;
+        return {};
 
-    std::string poolName = spec.pool.value_or(driver.addressPool());
-    if (spec.pool && !env.pool(*spec.pool))
-        return invalid(fmt::format("pool: no address pool {} (configured: {})", quoteForMessage(*spec.pool),
-                                   configuredPools(env)));
     req.pool = poolName.empty() ? nullptr : env.pool(poolName);
     if ((wantsAuto || octet) && !req.pool)
-        return invalid(fmt::format("{}: {} needs an address pool: give spec key pool (configured: {}){}",
+        return invalid(fmt::format("{}: {} needs an address pool with an IPv4 subnet: give spec key pool "
+                                   "(configured: {}){}",
                                    octet ? "last_octet" : "ipv4", octet ? "a last octet" : "\"auto\"",
-                                   configuredPools(env),
-                                   poolName.empty() ? std::string()
-                                                    : fmt::format("; the backend's pool '{}' is missing", poolName)));
+                                   configuredPools(env), missingPool(env, poolName)));
     if (wantsAuto) {
         req.kind = AddressRequest::Kind::Auto;
-        return req;
+        return {};
     }
     if (octet) {
         req.kind = AddressRequest::Kind::LastOctet;
         req.lastOctet = *octet;
-        return req;
+        return {};
     }
     auto prefix = parseIpv4Prefix(*spec.ipv4);
     const bool bare = !prefix && parseIpv4(*spec.ipv4);
@@ -76,6 +82,76 @@ Result<AddressRequest> addressRequestOf(const MachineSpec& spec, const drivers::
     if (req.pool && !bare && prefix->length != req.pool->prefixLength)
         return invalid(fmt::format("ipv4: {} has prefix length /{}, pool '{}' is a /{}", *spec.ipv4, prefix->length,
                                    req.pool->name, req.pool->prefixLength));
+    return {};
+}
+
+Result<void> ipv6Request(AddressRequest& req, const MachineSpec& spec, const std::string& poolName,
+                         const OperationEnv& env)
+{
+    if (!spec.ipv6)
+        return {};
+    const std::string& text = *spec.ipv6;
+    if (text == "auto") {
+        // The tunnel modes take their address from the tunnel or the
+        // WireGuard config, not from a pool.
+        if (spec.ipv6Mode && *spec.ipv6Mode != "native")
+            return invalid(fmt::format("ipv6: \"auto\" is an address of a pool, for ipv6_mode native (not {})",
+                                       quoteForMessage(*spec.ipv6Mode)));
+        req.pool6 = poolName.empty() ? nullptr : env.pool6(poolName);
+        if (!req.pool6)
+            return invalid(fmt::format("ipv6: \"auto\" needs an address pool with an IPv6 subnet: give spec key "
+                                       "pool (configured: {}){}",
+                                       configuredPools(env), missingPool(env, poolName)));
+        req.kind6 = AddressRequest::Kind::Auto;
+        return {};
+    }
+    const auto slash = text.find('/');
+    const bool bare = slash == std::string::npos;
+    auto address = parseIpv6(bare ? std::string_view(text) : std::string_view(text).substr(0, slash));
+    if (!address)
+        return invalid(fmt::format("ipv6: {} is not an IPv6 address", quoteForMessage(text)));
+    std::optional<unsigned> length;
+    if (!bare)
+        length = parseIpv6Prefix(text)->length;
+    req.kind6 = AddressRequest::Kind::Explicit;
+    req.address6 = *address;
+    req.pool6 = poolName.empty() ? nullptr : env.pool6(poolName);
+    if (req.pool6 && !req.pool6->contains(*address)) {
+        if (spec.pool)
+            return invalid(fmt::format("ipv6: {} is not in pool '{}'", formatIpv6(*address), *spec.pool));
+        req.pool6 = nullptr;
+    }
+    // As for IPv4: an address inside any pool is that pool's (pools never
+    // overlap); outside every pool it is the caller's own, not leased.
+    for (auto it = env.config().pools.begin(); !req.pool6 && it != env.config().pools.end(); ++it)
+        if (const Ipv6Pool* p = env.pool6(it->first); p && p->contains(*address))
+            req.pool6 = p;
+    if (bare && !req.pool6)
+        return invalid(fmt::format("ipv6: {} has no prefix length and no address pool holds it: give address/len",
+                                   text));
+    if (req.pool6 && length && *length != req.pool6->prefixLength)
+        return invalid(fmt::format("ipv6: {} has prefix length /{}, pool '{}' is a /{}", text, *length,
+                                   req.pool6->name, req.pool6->prefixLength));
+    return {};
+}
+
+}  // namespace
+
+Result<AddressRequest> addressRequestOf(const MachineSpec& spec, const drivers::Driver& driver,
+                                        const OperationEnv& env)
+{
+    AddressRequest req;
+    const bool asks = spec.ipv4 || spec.ipv6 || spec.backend.number("last_octet");
+    if (!asks)
+        return req;
+    std::string poolName = spec.pool.value_or(driver.addressPool());
+    if (spec.pool && !poolConfigured(env, *spec.pool))
+        return invalid(fmt::format("pool: no address pool {} (configured: {})", quoteForMessage(*spec.pool),
+                                   configuredPools(env)));
+    if (auto r = ipv4Request(req, spec, poolName, env); !r)
+        return std::unexpected(r.error());
+    if (auto r = ipv6Request(req, spec, poolName, env); !r)
+        return std::unexpected(r.error());
     return req;
 }
 
@@ -94,6 +170,35 @@ Result<std::optional<uint32_t>> previewAddress(const AddressRequest& req, const 
     if (!a)
         return std::unexpected(a.error());
     return std::optional<uint32_t>(*a);
+}
+
+Result<std::optional<Ipv6Address>> previewAddress6(const AddressRequest& req, const OperationEnv& env,
+                                                   const std::string& machine)
+{
+    if (req.kind6 == AddressRequest::Kind::None || !req.pool6)
+        return std::optional<Ipv6Address>();
+    auto leases = env.pool6Leases(req.pool6->name);
+    if (!leases)
+        return std::unexpected(leases.error());
+    Result<Ipv6Address> a = req.kind6 == AddressRequest::Kind::Auto
+                                ? nextFreeIpv6(*req.pool6, *leases)
+                                : checkRequestedIpv6(*req.pool6, req.address6, *leases, machine);
+    if (!a)
+        return std::unexpected(a.error());
+    return std::optional<Ipv6Address>(*a);
+}
+
+void applyLeasedAddress6(MachineSpec& spec, const AddressRequest& req, Ipv6Address address)
+{
+    spec.ipv6 = fmt::format("{}/{}", formatIpv6(address), req.pool6->prefixLength);
+    if (!spec.gateway6 && req.pool6->gateway)
+        spec.gateway6 = formatIpv6(req.pool6->gateway);
+    if (!spec.dns && !req.pool6->dns.empty())
+        spec.dns = req.pool6->dns;
+    // A spec names one pool: the IPv4 address's when both came from pools
+    // (one pool, or two when the caller chose an address of another).
+    if (!spec.pool)
+        spec.pool = req.pool6->name;
 }
 
 void applyLeasedAddress(MachineSpec& spec, const AddressRequest& req, uint32_t address)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/flags.h"
+#include "core/inet.h"
 #include "core/ops/made_machine.h"
 #include "core/ops/operation_table.h"
 #include "core/ops/prepare_steps.h"
@@ -10,6 +11,20 @@
 namespace zenith::core::ops {
 
 namespace {
+
+// Whether the source's stored address (a.b.c.d/len, leased) is one of its
+// pool's: then the clone needs an address of its own from that pool.
+bool fromPool(const std::string& ipv4, const Ipv4Pool* pool)
+{
+    auto p = parseIpv4Prefix(ipv4);
+    return pool && p && pool->contains(p->address);
+}
+
+bool fromPool6(const std::string& ipv6, const Ipv6Pool* pool)
+{
+    auto p = parseIpv6Prefix(ipv6);
+    return pool && p && pool->contains(p->address);
+}
 
 class CloneOperation final : public Operation {
 public:
@@ -46,8 +61,11 @@ public:
         base->backend.values.erase("vmid");
         // An address from a pool is the source's: unless the overrides give
         // one, the clone gets the next free address of the same pool.
-        if (base->pool && !over->ipv4 && !over->backend.has("last_octet"))
+        if (base->pool && !over->ipv4 && !over->backend.has("last_octet") && base->ipv4 &&
+            fromPool(*base->ipv4, env.pool(*base->pool)))
             base->ipv4 = "auto";
+        if (base->pool && !over->ipv6 && base->ipv6 && fromPool6(*base->ipv6, env.pool6(*base->pool)))
+            base->ipv6 = "auto";
         MachineSpec merged = mergeSpec(*base, *over);
         if (auto r = src->driver->validate(merged); !r)
             return std::unexpected(r.error());

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/machine.h"
 #include "core/net/address_pool.h"
+#include "core/net/address_pool6.h"
 #include "core/request.h"
 #include "core/spec_value.h"
 #include "drivers/driver.h"
@@ -36,9 +37,13 @@ public:
     virtual const Config& config() const = 0;
     virtual drivers::Driver* driver(std::string_view backend) const = 0;
     virtual std::optional<MachineRecord> machine(const std::string& name) const = 0;
-    // An address pool ([Pool.NAME]) and who holds its addresses now.
+    // An address pool's IPv4 part ([Pool.NAME]) and who holds its addresses
+    // now; null for a pool without one.
     virtual const Ipv4Pool* pool(std::string_view name) const = 0;
     virtual Result<Ipv4Leases> poolLeases(const std::string& name) const = 0;
+    // The same for its IPv6 part.
+    virtual const Ipv6Pool* pool6(std::string_view name) const = 0;
+    virtual Result<Ipv6Leases> pool6Leases(const std::string& name) const = 0;
 };
 
 // The caller's arguments, whatever the bus method: `machine` is the new name

@@ -68,6 +68,13 @@ Result<void> addClaimedLocks(Request& req, const drivers::Driver& d, const Opera
         const std::string text = formatIpv4(*chosen);
         req.locks.push_back({"address:" + text, LockMode::Exclusive, fmt::format("address {}", text)});
     }
+    auto preview6 = previewAddress6(*address, env, req.machine);
+    if (!preview6)
+        return std::unexpected(preview6.error());
+    if (address->kind6 == AddressRequest::Kind::Explicit) {
+        const std::string text = formatIpv6(address->address6);
+        req.locks.push_back({"address:" + text, LockMode::Exclusive, fmt::format("address {}", text)});
+    }
     for (const auto& p : req.spec.ports.value_or(std::vector<PortForward>{}))
         req.locks.push_back({fmt::format("hostport:{}/{}", p.proto, p.hostPort), LockMode::Exclusive,
                              fmt::format("host port {}/{}", p.hostPort, p.proto)});

@@ -71,6 +71,8 @@ std::string renderNetworkdConfig(const StaticNetwork& n)
         out += fmt::format("Address={}\n", n.ipv6);
     if (!n.gateway.empty())
         out += fmt::format("Gateway={}\n", n.gateway);
+    if (!n.gateway6.empty())
+        out += fmt::format("Gateway={}\n", n.gateway6);
     for (const auto& d : n.dns)
         out += fmt::format("DNS={}\n", d);
     return out;

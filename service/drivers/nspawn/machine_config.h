@@ -37,6 +37,7 @@ struct StaticNetwork {
     std::string gateway;
     std::vector<std::string> dns;
     std::string ipv6;      // "" : none
+    std::string gateway6;  // "" : none (or the router's advertisement)
 };
 // systemd-networkd config for the container's host0 veth.
 std::string renderNetworkdConfig(const StaticNetwork& n);

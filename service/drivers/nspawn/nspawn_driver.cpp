@@ -416,7 +416,7 @@ private:
             if (*spec.ipv4 == "auto")
                 return core::fail(ErrorCode::InvalidArgs, "ipv4: \"auto\" must be resolved from an address pool first");
             p.network = StaticNetwork{*spec.ipv4, spec.gateway.value_or(""), spec.dns.value_or(std::vector<std::string>{}),
-                                      spec.ipv6.value_or("")};
+                                      spec.ipv6.value_or(""), spec.gateway6.value_or("")};
         }
         // Hashed before anything is made, so a libcrypt failure changes nothing.
         if (spec.password) {

@@ -190,6 +190,12 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
     if (s.ipv4 && bridge.empty())
         return core::fail(ErrorCode::InvalidArgs,
                           "ipv4: a static address needs a bridge (spec key bridge, or Bridge= in [Nspawn])");
+    if (s.ipv6 && *s.ipv6 == "auto")
+        return core::fail(ErrorCode::InvalidArgs,
+                          "ipv6: \"auto\" (next free address of a pool) is not supported by the nspawn backend yet; "
+                          "give address/len");
+    if (s.gateway6 && !s.ipv6)
+        return core::fail(ErrorCode::InvalidArgs, "gateway6: needs ipv6");
     if (s.ipv6 && (!s.ipv4 || bridge.empty()))
         return core::fail(ErrorCode::InvalidArgs, "ipv6: needs ipv4 and a bridge as well");
     if (s.gateway && !s.ipv4)

@@ -84,8 +84,8 @@ Result<void> refuseUnused(std::string_view backend, const MachineSpec& s, bool l
             return refuse("swap_max", "a VM's swap is its guest's business");
         if (s.cpuQuota)
             return refuse("cpu_quota", "give VMs cores");
-        if (s.ipv4 || s.gateway || s.dns || s.ipv6)
-            return refuse(s.ipv4 ? "ipv4" : s.gateway ? "gateway" : s.dns ? "dns" : "ipv6",
+        if (s.ipv4 || s.gateway || s.dns || s.ipv6 || s.gateway6)
+            return refuse(s.ipv4 ? "ipv4" : s.gateway ? "gateway" : s.dns ? "dns" : s.ipv6 ? "ipv6" : "gateway6",
                           "a VM from an ISO sets its address in its installer");
     }
     if (s.passwordHash)

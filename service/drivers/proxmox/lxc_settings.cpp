@@ -21,6 +21,8 @@ core::Result<Params> GuestDriver::lxcSettings(Cluster& c, const core::MachineSpe
             n.gateway = *s.gateway;
         if (s.ipv6)
             n.ipv6 = *s.ipv6;
+        if (s.ipv6 && s.gateway6)
+            n.gateway6 = *s.gateway6;
         auto net0 = lxcNet0(n);
         if (!net0)
             return std::unexpected(net0.error());

@@ -5,6 +5,8 @@
 // pool `cloud` and its VMID/node are on the bus.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "daemon_view.h"
 #include "proxmox_support.h"
 #include "zenithctl_run.h"
@@ -108,6 +110,46 @@ TEST_F(CloudPodClone, AutoAddressAndVmidAreTheNextFree)
             << configText(guest, "net0");
         EXPECT_NE(configText(guest, "net0").find("gw=10.1.10.1"), std::string::npos) << configText(guest, "net0");
     }
+}
+
+// A dual-stack CloudPod: `--ip auto --ipv6 auto` leases one address of
+// each family from the cluster's pool, net0 carries both with their
+// gateways, `next-ip -6` moves on, and the destroy gives both back.
+TEST_F(CloudPodClone, DualStackTakesAnAddressOfEachFamilyFromThePool)
+{
+    const std::string name = "pod-dual";
+    auto next6 = zenithctlAuto({"next-ip", "-6", kPool});
+    ASSERT_EQ(next6.exitCode, 0) << next6.out << next6.err;
+    const std::string expect6 = hostPart(lastJson(next6.out).value("address", ""));
+    ASSERT_NE(expect6.find("fd00:10:1::"), std::string::npos) << next6.out;
+    const std::string expect4 = nextFreeAddress();
+    {
+        MachineCleanup cleanup(name);
+        auto r = zenithctlAuto({"clone", kTemplate, name, "--vmid", "9121", "--ip", "auto", "--ipv6", "auto",
+                                "--cores", "1", "--mem", "512"});
+        ASSERT_EQ(r.exitCode, 0) << r.out << r.err << evidence(name);
+        auto guest = simGuest(9121);
+        ASSERT_TRUE(guest.is_object()) << evidence(name);
+        const std::string net0 = configText(guest, "net0");
+        // Proxmox keeps a property string's keys sorted.
+        for (const std::string& part : std::vector<std::string>{"ip=" + expect4 + "/24", "gw=10.1.10.1,",
+                                                                "ip6=" + expect6 + "/64", "gw6=fd00:10:1::1,"})
+            EXPECT_NE(net0.find(part), std::string::npos) << part << " not in " << net0;
+
+        std::set<std::string> held;
+        for (const auto& l : poolLeases())
+            if (l.machine == name)
+                held.insert(l.address);
+        EXPECT_EQ(held, (std::set<std::string>{expect4, expect6}));
+        auto after = zenithctlAuto({"next-ip", "-6", kPool});
+        ASSERT_EQ(after.exitCode, 0) << after.err;
+        EXPECT_NE(hostPart(lastJson(after.out).value("address", "")), expect6) << after.out;
+
+        auto destroy = zenithctlAuto({"destroy", name, "--force"});
+        ASSERT_EQ(destroy.exitCode, 0) << destroy.out << destroy.err;
+    }
+    for (const auto& l : poolLeases())
+        EXPECT_NE(l.machine, name) << l.address << " still leased";
 }
 
 // `zenithctl cloudpod VMID NAME LAST_OCTET`: the address ending in the

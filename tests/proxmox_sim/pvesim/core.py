@@ -44,6 +44,9 @@ class Simulator:
         self.token_id = token_id  # user@realm!tokenid
         self.token_user = token_id  # the user the API sees (tokens are their own user)
         self._token_secret = token_secret  # never logged, never returned
+        # An admin removed the token (pveum user token remove): every request
+        # with it is refused as a wrong secret is, until it is restored.
+        self.token_revoked = False
         self.auth_fail_delay = float(auth_fail_delay)
         self.offline_connect_delay = 3.0  # Proxmox seconds (scaled): a dead node's ARP timeout
         self.started_at = time.time()
@@ -62,7 +65,7 @@ class Simulator:
     def verify_token(self, value):
         """PVE::AccessControl::verify_token: 'USER@REALM!TOKENID=SECRET'."""
         tokenid, sep, secret = value.rpartition("=")
-        if not sep:
+        if not sep or self.token_revoked:
             return False
         return hmac.compare_digest(tokenid.encode(), self.token_id.encode()) and hmac.compare_digest(
             secret.encode(), self._token_secret.encode()
@@ -97,6 +100,7 @@ class Simulator:
         self.tasks.clear()
         self.faults.clear()
         self.cluster.load(self.seed)
+        self.token_revoked = False
         for node in self.node_names:
             self.set_node_online(node, True)
         self.reset_requests()

@@ -368,6 +368,8 @@ class ControlHandler(BaseHTTPRequestHandler):
                         sim.set_node_online(str(value), False)
                     elif key == "node_online":
                         sim.set_node_online(str(value), True)
+                    elif key == "token_revoked":
+                        sim.token_revoked = bool(value)
                     elif key == "clear":
                         sim.faults.clear()
                     else:

@@ -60,11 +60,13 @@ public:
     Result<std::vector<MachineSummary>> machines();
     Result<std::vector<JobSummary>> jobs();
     Result<std::vector<ImageInfo>> images(const std::string& backend);
-    // Address pools (extension): their use, a pool's leases, and the address
-    // ipv4=auto would get now.
+    // Address pools (extension): their use (one entry per family of a
+    // pool), a pool's leases, and the address ipv4=auto (nextFreeAddress) or
+    // ipv6=auto (nextFreeAddress6) would get now.
     Result<std::vector<PoolInfo>> pools();
     Result<std::vector<LeaseInfo>> leases(const std::string& pool);
     Result<std::string> nextFreeAddress(const std::string& pool);
+    Result<std::string> nextFreeAddress6(const std::string& pool);
     // A remote backend (extension): its nodes and storages, a machine's
     // health and backups, from what the daemon last read of the cluster;
     // and a backup as a job (kFlagDryRun: the plan only). NotSupported on a

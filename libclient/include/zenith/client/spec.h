@@ -82,7 +82,8 @@ public:
     Spec& setGateway(std::string v);
     Spec& setDns(std::vector<std::string> v);
     Spec& setIpv6Mode(std::string v);  // none|native|6in4|wireguard
-    Spec& setIpv6(std::string v);
+    Spec& setIpv6(std::string v);  // addr[/len] or "auto" (the pool's IPv6 subnet)
+    Spec& setGateway6(std::string v);
     Spec& setTunnel(std::map<std::string, std::string> v);  // remote, local, address
     Spec& setWireguardConfig(std::string v);
     Spec& setPorts(std::vector<PortForward> v);
