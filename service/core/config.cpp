@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/inet.h"
+#include "core/net/address_pool6.h"
 #include "core/size_units.h"
 #include "core/url.h"
 #include "core/text_quote.h"
@@ -664,11 +665,11 @@ private:
         }
         if (pool.range6First.empty()) {
             // No Range=: the subnet's hosts, less the 128 highest, which
-            // RFC 2526 reserves for subnet anycast (in subnets larger than
-            // 256 addresses, where that leaves room).
+            // RFC 2526 reserves for subnet anycast (in subnets of 256
+            // addresses or more, where that leaves room).
             const Ipv6Address last = net.address | ~mask;
             pool.range6First = formatIpv6(net.address + 1);
-            pool.range6Last = formatIpv6(net.length <= 120 ? last - 128 : last);
+            pool.range6Last = formatIpv6(net.length <= kAnycastReservingPrefix ? last - 128 : last);
         } else if (!inside(*parseIpv6(pool.range6First)) || !inside(*parseIpv6(pool.range6Last))) {
             line_ = lines.range6;
             key_ = "Range";

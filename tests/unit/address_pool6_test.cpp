@@ -67,6 +67,10 @@ TEST(AddressPool6, ASlash64WithoutRangeLeavesOutTheAnycastAddresses)
     EXPECT_EQ(small.first, a("2001:db8:10::1"));
     EXPECT_EQ(small.last, a("2001:db8:10::f"));
     EXPECT_EQ(small.rangeSize(UINT32_MAX), 15u);
+    // The boundary: a /120 (256 addresses) keeps the reservation, a /121 not.
+    EXPECT_EQ(pool(config("2001:db8:10::/120")).last, a("2001:db8:10::7f"));
+    EXPECT_EQ(pool(config("2001:db8:10::/121")).last, a("2001:db8:10::7f"));
+    EXPECT_EQ(pool(config("2001:db8:10::80/121")).last, a("2001:db8:10::ff"));
 }
 
 TEST(AddressPool6, ConfigsThatDoNotFitTogetherAreNamed)
@@ -138,13 +142,19 @@ TEST(AddressPool6, RequestedAddressesAreChecked)
     // Outside the range but inside the subnet is the caller's choice.
     EXPECT_TRUE(checkRequestedIpv6(p, a("2001:db8:10::beef"), leases, "new"));
     EXPECT_TRUE(checkRequestedIpv6(p, a("2001:db8:10::100"), leases, "migra-client-01"));
-    for (const char* bad : {"2001:db8:11::5", "2001:db8:10::", "2001:db8:10::1", "2001:db8:10::100"}) {
+    for (const char* bad : {"2001:db8:11::5", "2001:db8:10::", "2001:db8:10::1", "2001:db8:10::100",
+                            "2001:db8:10:0:ffff:ffff:ffff:ff80", "2001:db8:10:0:ffff:ffff:ffff:ffff"}) {
         auto r = checkRequestedIpv6(p, a(bad), leases, "new");
         ASSERT_FALSE(r) << bad;
         EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs) << bad;
         EXPECT_NE(r.error().message.find(bad), std::string::npos) << r.error().message;
         EXPECT_EQ(r.error().message.find("migra-client-01"), std::string::npos) << "names another machine";
     }
+    // Just below the RFC 2526 addresses is a host's.
+    EXPECT_TRUE(checkRequestedIpv6(p, a("2001:db8:10:0:ffff:ffff:ffff:ff7f"), leases, "new"));
+    // A small subnet has no reserved top: its last address is a host's.
+    auto small = pool(config("2001:db8:10::/124"));
+    EXPECT_TRUE(checkRequestedIpv6(small, a("2001:db8:10::f"), {}, "new"));
 }
 
 }  // namespace

@@ -123,14 +123,12 @@ TEST_F(EnginePools6Test, ConcurrentCreatesNeverShareAnIPv6AddressAndTheLastIsExh
         jobs.push_back(s->jobId);
     }
     ASSERT_TRUE(driver->waitReachedHold(FakeOp::Create, 3));
-    auto held = leases("dual");
-    EXPECT_EQ(held, (std::map<std::string, std::string>{
-                        {"2001:db8:10::100", held["2001:db8:10::100"]},
-                        {"2001:db8:10::101", held["2001:db8:10::101"]},
-                        {"2001:db8:10::102", held["2001:db8:10::102"]}}));
-    std::set<std::string> holders;
-    for (const auto& [address, machine] : held)
+    std::set<std::string> addresses, holders;
+    for (const auto& [address, machine] : leases("dual")) {
+        addresses.insert(address);
         holders.insert(machine);
+    }
+    EXPECT_EQ(addresses, (std::set<std::string>{"2001:db8:10::100", "2001:db8:10::101", "2001:db8:10::102"}));
     EXPECT_EQ(holders, (std::set<std::string>{"c1", "c2", "c3"}));
     auto fourth = engine->prepareCreate("c4", "nspawn", {{"ipv6", S("auto")}, {"pool", S("dual")}}, 0);
     ASSERT_FALSE(fourth);
@@ -178,14 +176,15 @@ TEST_F(EnginePools6Test, AChosenIPv6AddressIsLeasedFromItsPoolAndCheckedBeforeAn
     expectRefused("outside", {{"ipv6", S("2001:db8:99::5/64")}, {"pool", S("dual")}}, ErrorCode::InvalidArgs,
                   "not in pool 'dual'");
     expectRefused("length", {{"ipv6", S("2001:db8:10::5/56")}}, ErrorCode::InvalidArgs, "pool 'dual' is a /64");
-    expectRefused("bare", {{"ipv6", S("2001:db8:99::5")}}, ErrorCode::InvalidArgs, "give address/len");
     expectRefused("no6", {{"ipv6", S("auto")}, {"pool", S("v4only")}}, ErrorCode::InvalidArgs,
                   "pool 'v4only' has none");
     expectRefused("no4", {{"ipv4", S("auto")}, {"pool", S("v6only")}}, ErrorCode::InvalidArgs,
                   "pool 'v6only' has none");
     expectRefused("nokey", {{"ipv6", S("auto")}}, ErrorCode::InvalidArgs, "needs an address pool with an IPv6");
     expectRefused("tunnel", {{"ipv6", S("auto")}, {"ipv6_mode", S("wireguard")}, {"pool", S("dual")}},
-                  ErrorCode::InvalidArgs, "ipv6_mode native");
+                  ErrorCode::InvalidArgs, "not of ipv6_mode 'wireguard'");
+    expectRefused("reserved", {{"ipv6", S("2001:db8:10::ffff:ffff:ffff:fffe/64")}}, ErrorCode::InvalidArgs,
+                  "RFC 2526");
     EXPECT_EQ(engine->jobs().size(), jobsBefore);
 
     // An address outside every pool is the caller's own: not leased.
@@ -201,6 +200,20 @@ TEST_F(EnginePools6Test, AChosenIPv6AddressIsLeasedFromItsPoolAndCheckedBeforeAn
     ASSERT_EQ(observer.waitFinished(mixed->jobId).state, JobState::Done);
     EXPECT_EQ(leases("v4only"), (std::map<std::string, std::string>{{"192.168.7.1", "mixed"}}));
     EXPECT_EQ(leases("v6only"), (std::map<std::string, std::string>{{"fd00:77::9", "mixed"}}));
+    // Its clone cannot take "auto" for IPv6 from pool v4only: a named
+    // error until the clone is given an ipv6.
+    auto clone = engine->prepareClone("mixed", "mixed-copy", {}, core::kFlagNoStart);
+    ASSERT_FALSE(clone);
+    EXPECT_EQ(clone.error().code, ErrorCode::InvalidArgs);
+    EXPECT_NE(clone.error().message.find("is of pool 'v6only'"), std::string::npos) << clone.error().message;
+    auto given = engine->prepareClone("mixed", "mixed-copy", {{"ipv6", S("fd00:77::10/64")}}, core::kFlagNoStart);
+    ASSERT_TRUE(given) << given.error().message;
+
+    // A bare address outside every pool stays the caller's own, as given.
+    auto bare = create("bare6", {{"ipv6", S("2001:db8:99::7")}});
+    ASSERT_TRUE(bare) << bare.error().message;
+    ASSERT_EQ(observer.waitFinished(bare->jobId).state, JobState::Done);
+    EXPECT_EQ(driver->lastSpec()->ipv6, "2001:db8:99::7");
 
     auto none = engine->nextFreeAddress6("v4only");
     ASSERT_FALSE(none);

@@ -402,6 +402,11 @@ TEST_F(ProxmoxGuestCreateTest, ValidateRefusesKeysThatMeanNothingOnProxmox)
         core::MachineSpec distro;
         distro.distro = "debian";
         refused(*d, distro, "distro");
+        // Refused rather than dropped from net0 (a VM refuses it as a
+        // network key, a container for want of an ipv6).
+        core::MachineSpec gateway6;
+        gateway6.gateway6 = "2001:db8::1";
+        refused(*d, gateway6, "gateway6");
     }
 }
 

@@ -45,7 +45,7 @@ Result<Ipv6Pool> parseIpv6Pool(const AddressPool& c)
         p.gateway = *gw;
     }
     p.first = p.network + 1;
-    p.last = p.prefixLength <= 120 ? top - 128 : top;
+    p.last = p.prefixLength <= kAnycastReservingPrefix ? top - 128 : top;
     if (!c.range6First.empty() || !c.range6Last.empty()) {
         auto first = parseIpv6(c.range6First), last = parseIpv6(c.range6Last);
         if (!first || !last)
@@ -90,6 +90,9 @@ Result<Ipv6Address> checkRequestedIpv6(const Ipv6Pool& pool, Ipv6Address address
         return bad(fmt::format("the subnet-router anycast address of {}/{}", ip(pool.network), pool.prefixLength));
     if (address == pool.gateway)
         return bad(fmt::format("the gateway of address pool {}", pool.name));
+    if (pool.prefixLength <= kAnycastReservingPrefix && address > (pool.network | ~ipv6Netmask(pool.prefixLength)) - 128)
+        return bad(fmt::format("one of the 128 highest addresses of {}/{}, reserved for subnet anycast (RFC 2526)",
+                               ip(pool.network), pool.prefixLength));
     if (auto it = leases.find(address); it != leases.end() && it->second != holder)
         return bad("already leased to another machine");
     return address;

@@ -29,10 +29,15 @@ struct Ipv6Pool {
 
 using Ipv6Leases = std::map<Ipv6Address, std::string>;
 
+// Subnets of this prefix length or shorter (256 addresses or more) keep
+// their 128 highest addresses for subnet anycast (RFC 2526); smaller ones
+// would lose half or all of their hosts to it.
+inline constexpr unsigned kAnycastReservingPrefix = 120;
+
 // The pool's IPv6 part (config.subnet6 must be set); InvalidArgs naming the
 // pool when subnet, gateway and range do not fit together. Without a range:
 // the subnet's hosts less the subnet-router anycast address and, in subnets
-// of more than 256 addresses, the 128 highest (RFC 2526), as the config
+// of 256 addresses or more, the 128 highest (RFC 2526), as the config
 // parser fills it in.
 Result<Ipv6Pool> parseIpv6Pool(const AddressPool& config);
 
@@ -41,7 +46,8 @@ Result<Ipv6Pool> parseIpv6Pool(const AddressPool& config);
 Result<Ipv6Address> nextFreeIpv6(const Ipv6Pool& pool, const Ipv6Leases& leases);
 
 // An address the caller chose: in the subnet, not the subnet-router anycast
-// address or the gateway, not leased to another machine (InvalidArgs).
+// address, one of the RFC 2526 addresses or the gateway, not leased to
+// another machine (InvalidArgs).
 Result<Ipv6Address> checkRequestedIpv6(const Ipv6Pool& pool, Ipv6Address address, const Ipv6Leases& leases,
                                        const std::string& holder);
 

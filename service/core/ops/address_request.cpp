@@ -94,8 +94,8 @@ Result<void> ipv6Request(AddressRequest& req, const MachineSpec& spec, const std
     if (text == "auto") {
         // The tunnel modes take their address from the tunnel or the
         // WireGuard config, not from a pool.
-        if (spec.ipv6Mode && *spec.ipv6Mode != "native")
-            return invalid(fmt::format("ipv6: \"auto\" is an address of a pool, for ipv6_mode native (not {})",
+        if (spec.ipv6Mode && (*spec.ipv6Mode == "6in4" || *spec.ipv6Mode == "wireguard"))
+            return invalid(fmt::format("ipv6: \"auto\" is an address of a pool, not of ipv6_mode {}",
                                        quoteForMessage(*spec.ipv6Mode)));
         req.pool6 = poolName.empty() ? nullptr : env.pool6(poolName);
         if (!req.pool6)
@@ -126,9 +126,10 @@ Result<void> ipv6Request(AddressRequest& req, const MachineSpec& spec, const std
     for (auto it = env.config().pools.begin(); !req.pool6 && it != env.config().pools.end(); ++it)
         if (const Ipv6Pool* p = env.pool6(it->first); p && p->contains(*address))
             req.pool6 = p;
-    if (bare && !req.pool6)
-        return invalid(fmt::format("ipv6: {} has no prefix length and no address pool holds it: give address/len",
-                                   text));
+    // Unlike IPv4, a bare address outside every pool stays the caller's own
+    // as it always was (the machine's network config takes it as given).
+    if (!req.pool6)
+        req.kind6 = AddressRequest::Kind::None;
     if (req.pool6 && length && *length != req.pool6->prefixLength)
         return invalid(fmt::format("ipv6: {} has prefix length /{}, pool '{}' is a /{}", text, *length,
                                    req.pool6->name, req.pool6->prefixLength));

@@ -26,6 +26,15 @@ bool fromPool6(const std::string& ipv6, const Ipv6Pool* pool)
     return pool && p && pool->contains(p->address);
 }
 
+// The pool whose IPv6 part holds `ipv6`, if any.
+std::optional<std::string> poolHolding6(const std::string& ipv6, const OperationEnv& env)
+{
+    for (const auto& [name, config] : env.config().pools)
+        if (fromPool6(ipv6, env.pool6(name)))
+            return name;
+    return std::nullopt;
+}
+
 class CloneOperation final : public Operation {
 public:
     std::string_view name() const override { return "clone"; }
@@ -64,8 +73,18 @@ public:
         if (base->pool && !over->ipv4 && !over->backend.has("last_octet") && base->ipv4 &&
             fromPool(*base->ipv4, env.pool(*base->pool)))
             base->ipv4 = "auto";
-        if (base->pool && !over->ipv6 && base->ipv6 && fromPool6(*base->ipv6, env.pool6(*base->pool)))
-            base->ipv6 = "auto";
+        if (base->pool && !over->ipv6 && base->ipv6) {
+            if (fromPool6(*base->ipv6, env.pool6(*base->pool))) {
+                base->ipv6 = "auto";
+            } else if (auto other = poolHolding6(*base->ipv6, env)) {
+                // Its IPv4 address came from another pool, which names the
+                // spec's one pool: `auto` cannot say which IPv6 pool.
+                return fail(ErrorCode::InvalidArgs,
+                            fmt::format("ipv6: {}'s address {} is of pool '{}', not of pool '{}' its ipv4 comes "
+                                        "from: give the clone an ipv6",
+                                        in.source, *base->ipv6, *other, *base->pool));
+            }
+        }
         MachineSpec merged = mergeSpec(*base, *over);
         if (auto r = src->driver->validate(merged); !r)
             return std::unexpected(r.error());

@@ -88,6 +88,9 @@ Result<void> refuseUnused(std::string_view backend, const MachineSpec& s, bool l
             return refuse(s.ipv4 ? "ipv4" : s.gateway ? "gateway" : s.dns ? "dns" : s.ipv6 ? "ipv6" : "gateway6",
                           "a VM from an ISO sets its address in its installer");
     }
+    if (s.gateway6 && !s.ipv6)
+        return core::fail(ErrorCode::InvalidArgs, "spec key 'gateway6' needs ipv6 (net0 takes an IPv6 gateway only "
+                                                  "with a static IPv6 address)");
     if (s.passwordHash)
         return refuse("password_hash", "Proxmox takes a plain password (password) and hashes it itself");
     return {};

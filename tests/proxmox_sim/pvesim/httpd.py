@@ -175,9 +175,12 @@ class NodeRequestHandler(BaseHTTPRequestHandler):
 
             traceback.print_exc(file=sys.stderr)
             status, reason, body = 500, f"simulator internal error: {e}", None
-        self._send(status, reason, body)
+        # Recorded before the answer goes out: a client that reads
+        # GET /requests (or resets it) right after its answer must find the
+        # request there, not see it land afterwards.
         entry.update({"status": status, "reason": reason, "duration": round(time.time() - started, 4)})
         sim.record_request(entry)
+        self._send(status, reason, body)
 
     def _process(self, url, entry):
         sim, node = self.server.sim, self.server.node
