@@ -664,12 +664,11 @@ private:
             return bad(fmt::format("not a host address of Subnet={}", pool.subnet6));
         }
         if (pool.range6First.empty()) {
-            // No Range=: the subnet's hosts, less the 128 highest, which
-            // RFC 2526 reserves for subnet anycast (in subnets of 256
-            // addresses or more, where that leaves room).
-            const Ipv6Address last = net.address | ~mask;
-            pool.range6First = formatIpv6(net.address + 1);
-            pool.range6Last = formatIpv6(net.length <= kAnycastReservingPrefix ? last - 128 : last);
+            // No Range=: the subnet's hosts less the addresses RFC 2526
+            // reserves (address_pool6.h).
+            const auto [first, last] = defaultIpv6Range(net.address, net.length);
+            pool.range6First = formatIpv6(first);
+            pool.range6Last = formatIpv6(last);
         } else if (!inside(*parseIpv6(pool.range6First)) || !inside(*parseIpv6(pool.range6Last))) {
             line_ = lines.range6;
             key_ = "Range";

@@ -1,5 +1,7 @@
 #include "core/net/address_pool6.h"
 
+#include <tuple>
+
 #include <fmt/format.h>
 
 namespace zenith::core {
@@ -36,7 +38,6 @@ Result<Ipv6Pool> parseIpv6Pool(const AddressPool& c)
     if (p.network != prefix->address)
         return bad(fmt::format("Subnet={} has host bits set (the network is {}/{})", c.subnet6, ip(p.network),
                                p.prefixLength));
-    const Ipv6Address top = p.network | ~ipv6Netmask(p.prefixLength);
     auto host = [&](Ipv6Address a) { return p.contains(a) && a != p.network; };
     if (!c.gateway6.empty()) {
         auto gw = parseIpv6(c.gateway6);
@@ -44,8 +45,7 @@ Result<Ipv6Pool> parseIpv6Pool(const AddressPool& c)
             return bad(fmt::format("Gateway={} is not a host address of {}", c.gateway6, c.subnet6));
         p.gateway = *gw;
     }
-    p.first = p.network + 1;
-    p.last = p.prefixLength <= kAnycastReservingPrefix ? top - 128 : top;
+    std::tie(p.first, p.last) = defaultIpv6Range(p.network, p.prefixLength);
     if (!c.range6First.empty() || !c.range6Last.empty()) {
         auto first = parseIpv6(c.range6First), last = parseIpv6(c.range6Last);
         if (!first || !last)
@@ -90,7 +90,8 @@ Result<Ipv6Address> checkRequestedIpv6(const Ipv6Pool& pool, Ipv6Address address
         return bad(fmt::format("the subnet-router anycast address of {}/{}", ip(pool.network), pool.prefixLength));
     if (address == pool.gateway)
         return bad(fmt::format("the gateway of address pool {}", pool.name));
-    if (pool.prefixLength <= kAnycastReservingPrefix && address > (pool.network | ~ipv6Netmask(pool.prefixLength)) - 128)
+    // Above the default range's end are only the RFC 2526 addresses.
+    if (address > defaultIpv6Range(pool.network, pool.prefixLength).second)
         return bad(fmt::format("one of the 128 highest addresses of {}/{}, reserved for subnet anycast (RFC 2526)",
                                ip(pool.network), pool.prefixLength));
     if (auto it = leases.find(address); it != leases.end() && it->second != holder)

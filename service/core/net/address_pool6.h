@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,17 @@ using Ipv6Leases = std::map<Ipv6Address, std::string>;
 // their 128 highest addresses for subnet anycast (RFC 2526); smaller ones
 // would lose half or all of their hosts to it.
 inline constexpr unsigned kAnycastReservingPrefix = 120;
+
+// The range a pool without Range= hands out (both the config parser, which
+// writes it into the config, and parseIpv6Pool use this): the subnet's hosts
+// less the subnet-router anycast address and, from kAnycastReservingPrefix
+// down, the 128 highest.
+// Inline: the config parser uses it without the rest of the pool code.
+inline std::pair<Ipv6Address, Ipv6Address> defaultIpv6Range(Ipv6Address network, unsigned prefixLength)
+{
+    const Ipv6Address top = network | ~ipv6Netmask(prefixLength);
+    return {network + 1, prefixLength <= kAnycastReservingPrefix ? top - 128 : top};
+}
 
 // The pool's IPv6 part (config.subnet6 must be set); InvalidArgs naming the
 // pool when subnet, gateway and range do not fit together. Without a range:

@@ -123,9 +123,8 @@ Result<void> ipv6Request(AddressRequest& req, const MachineSpec& spec, const std
     }
     // As for IPv4: an address inside any pool is that pool's (pools never
     // overlap); outside every pool it is the caller's own, not leased.
-    for (auto it = env.config().pools.begin(); !req.pool6 && it != env.config().pools.end(); ++it)
-        if (const Ipv6Pool* p = env.pool6(it->first); p && p->contains(*address))
-            req.pool6 = p;
+    if (!req.pool6)
+        req.pool6 = poolHolding(env, *address);
     // Unlike IPv4, a bare address outside every pool stays the caller's own
     // as it always was (the machine's network config takes it as given).
     if (!req.pool6)
@@ -137,6 +136,14 @@ Result<void> ipv6Request(AddressRequest& req, const MachineSpec& spec, const std
 }
 
 }  // namespace
+
+const Ipv6Pool* poolHolding(const OperationEnv& env, Ipv6Address address)
+{
+    for (const auto& [name, config] : env.config().pools)
+        if (const Ipv6Pool* p = env.pool6(name); p && p->contains(address))
+            return p;
+    return nullptr;
+}
 
 Result<AddressRequest> addressRequestOf(const MachineSpec& spec, const drivers::Driver& driver,
                                         const OperationEnv& env)

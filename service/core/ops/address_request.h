@@ -38,6 +38,9 @@ struct AddressRequest {
 Result<AddressRequest> addressRequestOf(const MachineSpec& spec, const drivers::Driver& driver,
                                         const OperationEnv& env);
 
+// The pool whose IPv6 part holds `address` (pools never overlap), or null.
+const Ipv6Pool* poolHolding(const OperationEnv& env, Ipv6Address address);
+
 // The prepare-time check against the leases now: the address it would get
 // (AddressExhausted, or InvalidArgs for an address leased to another
 // machine); nullopt when nothing is leased. One function per family.

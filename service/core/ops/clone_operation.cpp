@@ -4,6 +4,7 @@
 
 #include "core/flags.h"
 #include "core/inet.h"
+#include "core/ops/address_request.h"
 #include "core/ops/made_machine.h"
 #include "core/ops/operation_table.h"
 #include "core/ops/prepare_steps.h"
@@ -24,15 +25,6 @@ bool fromPool6(const std::string& ipv6, const Ipv6Pool* pool)
 {
     auto p = parseIpv6Prefix(ipv6);
     return pool && p && pool->contains(p->address);
-}
-
-// The pool whose IPv6 part holds `ipv6`, if any.
-std::optional<std::string> poolHolding6(const std::string& ipv6, const OperationEnv& env)
-{
-    for (const auto& [name, config] : env.config().pools)
-        if (fromPool6(ipv6, env.pool6(name)))
-            return name;
-    return std::nullopt;
 }
 
 class CloneOperation final : public Operation {
@@ -76,13 +68,14 @@ public:
         if (base->pool && !over->ipv6 && base->ipv6) {
             if (fromPool6(*base->ipv6, env.pool6(*base->pool))) {
                 base->ipv6 = "auto";
-            } else if (auto other = poolHolding6(*base->ipv6, env)) {
+            } else if (auto p = parseIpv6Prefix(*base->ipv6); const Ipv6Pool* other =
+                                                                   p ? poolHolding(env, p->address) : nullptr) {
                 // Its IPv4 address came from another pool, which names the
                 // spec's one pool: `auto` cannot say which IPv6 pool.
                 return fail(ErrorCode::InvalidArgs,
                             fmt::format("ipv6: {}'s address {} is of pool '{}', not of pool '{}' its ipv4 comes "
                                         "from: give the clone an ipv6",
-                                        in.source, *base->ipv6, *other, *base->pool));
+                                        in.source, *base->ipv6, other->name, *base->pool));
             }
         }
         MachineSpec merged = mergeSpec(*base, *over);
