@@ -18,6 +18,9 @@ packages=(
   clang-16 libclang-rt-16-dev llvm-16
   # run: the nspawn backend
   systemd-container debootstrap btrfs-progs iproute2 util-linux
+  # tests: machines on a bridge reach each other (ping from inside their
+  # network namespace)
+  iputils-ping
   # tests: a private bus with polkit, a client we did not write
   dbus-daemon dbus-bin polkitd pkexec python3 python3-dbus python3-gi sqlite3 libglib2.0-bin
   # tests: zenithctl's bash completion as bash runs it

@@ -381,6 +381,13 @@ private:
             config_.bridge = std::string(value_);
             return {};
         }
+        if (key_ == "Pool") {
+            if (!value_.empty() && !isSectionSuffix(value_))
+                return bad("expected empty or the NAME of a [Pool.NAME] section");
+            config_.nspawnPool = std::string(value_);
+            nspawnPoolLine_ = line_;
+            return {};
+        }
         if (key_ == "Bridges")
             return assignList(config_.bridges, isInterfaceName,
                               "is not an interface name (1-15 characters from [A-Za-z0-9._-])");
@@ -405,7 +412,7 @@ private:
             config_.privateUsersOwnership = std::string(value_);
             return {};
         }
-        return unknownKey("DebianMirror, UbuntuMirror, UbuntuPortsMirror, Bridge, Bridges, HostPorts, "
+        return unknownKey("DebianMirror, UbuntuMirror, UbuntuPortsMirror, Bridge, Bridges, Pool, HostPorts, "
                           "PrivateUsersOwnership");
     }
 
@@ -580,6 +587,13 @@ private:
                                            v6 ? pa.subnet6 : pa.subnet, a->first));
                 }
             }
+        if (!config_.nspawnPool.empty() && !config_.pools.contains(config_.nspawnPool)) {
+            section_ = "Nspawn";
+            line_ = nspawnPoolLine_;
+            key_ = "Pool";
+            value_ = config_.nspawnPool;
+            return bad(fmt::format("no section [Pool.{}]", config_.nspawnPool));
+        }
         for (auto& [name, c] : config_.proxmox) {
             const auto& lines = proxmoxLines_.at(name);
             section_ = "Proxmox." + name;
@@ -690,6 +704,7 @@ private:
     size_t line_ = 0;
     std::map<std::string, PoolLines> poolLines_;
     std::map<std::string, ProxmoxLines> proxmoxLines_;
+    size_t nspawnPoolLine_ = 0;
 };
 
 }  // namespace

@@ -73,6 +73,9 @@ struct Config {
     std::string bridge;
     // Bridges= : the bridges a machine may join besides Bridge= (the default).
     std::vector<std::string> bridges;
+    // [Nspawn] Pool= : the pool nspawn machines take ipv4=auto (and
+    // ipv6=auto) from when their spec names none; "" none.
+    std::string nspawnPool;
     // HostPorts= : host ports machines may publish. Unset: 1024-65535, and
     // never a port the host itself listens on; set: exactly these ranges
     // (the admin vouches for them, listening ports included).

@@ -170,6 +170,7 @@ int serve(const Options& opt)
     nspawn.ubuntuPortsMirror = config->ubuntuPortsMirror;
     nspawn.bridge = config->bridge;
     nspawn.bridges = config->bridges;
+    nspawn.pool = config->nspawnPool;
     nspawn.hostPorts = config->hostPorts;
     nspawn.hostPortsSet = config->hostPortsSet;
     nspawn.privateUsersOwnership = config->privateUsersOwnership;

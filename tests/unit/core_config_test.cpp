@@ -197,6 +197,7 @@ TEST(CoreConfig, RetentionStopTimeoutBridgesAndHostPorts)
     EXPECT_TRUE(c.hostPortsSet);
     EXPECT_EQ(c.hostPorts, (std::vector<zenith::core::PortRange>{{80, 80}, {8000, 8999}}));
     // An empty assignment resets, as in systemd's files.
+    EXPECT_EQ(parseOk("[Nspawn]\nPool=lab\n[Pool.lab]\nSubnet=10.0.0.0/24\n").nspawnPool, "lab");
     Config r = parseOk("[Nspawn]\nBridges=br1\nBridges=\nHostPorts=80\nHostPorts=\n");
     EXPECT_TRUE(r.bridges.empty());
     EXPECT_FALSE(r.hostPortsSet);
@@ -246,6 +247,9 @@ TEST(CoreConfig, EveryErrorNamesFileLineSectionAndKey)
         {"[Nspawn]\nUbuntuPortsMirror=http://\n", "test.conf:2: [Nspawn] UbuntuPortsMirror=http://:"},
         {"[Nspawn]\nBridge=br-with-long-name\n", "test.conf:2: [Nspawn] Bridge=br-with-long-name: expected"},
         {"[Nspawn]\nMirror=x\n", "test.conf:2: [Nspawn] Mirror=x: unknown key"},
+        {"[Pool.lab]\nSubnet=10.0.0.0/24\n[Nspawn]\nBridge=br0\nPool=lan\n",
+         "test.conf:5: [Nspawn] Pool=lan: no section [Pool.lan]"},
+        {"[Nspawn]\nPool=a b\n", "test.conf:2: [Nspawn] Pool=a b: expected empty or the NAME"},
         {"[Pool.a]\nSubnet=10.0.0.1/24\n", "test.conf:2: [Pool.a] Subnet=10.0.0.1/24: host bits are set; the network is 10.0.0.0/24"},
         {"[Pool.a]\nSubnet=10.0.0.0/31\n", "test.conf:2: [Pool.a] Subnet=10.0.0.0/31: expected a.b.c.d/LEN"},
         {"[Pool.a]\nSubnet=10.0.0.0\n", "test.conf:2: [Pool.a] Subnet=10.0.0.0: expected"},

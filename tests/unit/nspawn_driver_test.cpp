@@ -368,6 +368,23 @@ TEST_F(NspawnDriverTest, PlanDescribesWithoutChanging)
     EXPECT_EQ(leftovers(), std::vector<std::string>{});
 }
 
+TEST_F(NspawnDriverTest, AutoAddressesComeFromTheConfiguredPoolAndThePlanNamesIt)
+{
+    o_.pool = "lab";
+    o_.bridge = "br0";
+    driver_ = makeNspawnDriver(o_, runner_);
+    EXPECT_EQ(driver_->addressPool(), "lab");
+    auto s = fromTemplate();
+    s.ipv4 = "auto";
+    s.ipv6 = "2001:db8::5/64";
+    auto plan = driver_->plan("web1", s);
+    EXPECT_NE(plan.find("- address: the next free one of pool lab (leased when the job runs)"), std::string::npos)
+        << plan;
+    EXPECT_NE(plan.find("- IPv6 address: 2001:db8::5/64\n"), std::string::npos) << plan;
+    s.pool = "other";
+    EXPECT_NE(driver_->plan("web1", s).find("pool other"), std::string::npos);
+}
+
 // The tenant's root is never the host's: each machine gets a range of its
 // own, recorded in its settings; a clone never shares its source's.
 TEST_F(NspawnDriverTest, EachMachineGetsAUserNamespaceRangeOfItsOwn)

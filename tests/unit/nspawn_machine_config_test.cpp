@@ -134,8 +134,14 @@ TEST_F(NspawnMachineConfig, WithoutPasswordShadowIsUntouched)
 TEST_F(NspawnMachineConfig, StaticNetworkEnablesNetworkd)
 {
     StaticNetwork n{"10.1.10.91/24", "10.1.10.1", {"10.1.10.1"}, ""};
+    // Where an earlier version put it: after systemd's 80-container-host0,
+    // which networkd then took (DHCP and link-local only).
+    fs::create_directories(root_ / "etc/systemd/network");
+    std::ofstream(root_ / "etc/systemd/network/80-zenith-host0.network") << "[Match]\nName=host0\n";
     ASSERT_TRUE(applyIdentity(root_.string(), {"web1", std::nullopt, std::nullopt, n}));
-    EXPECT_EQ(slurp(root_ / "etc/systemd/network/80-zenith-host0.network"), renderNetworkdConfig(n));
+    EXPECT_EQ(slurp(root_ / "etc/systemd/network/10-zenith-host0.network"), renderNetworkdConfig(n));
+    EXPECT_LT(std::string("10-zenith-host0.network"), std::string("80-container-host0.network"));
+    EXPECT_FALSE(fs::exists(root_ / "etc/systemd/network/80-zenith-host0.network"));
     EXPECT_EQ(fs::read_symlink(root_ / "etc/systemd/system/multi-user.target.wants/systemd-networkd.service"),
               "/lib/systemd/system/systemd-networkd.service");
     EXPECT_EQ(slurp(root_ / "etc/resolv.conf"), "# Written by zenith-provisionerd.\nnameserver 10.1.10.1\n");

@@ -149,9 +149,13 @@ core::Result<void> applyIdentity(const std::string& rootfs, const Identity& id)
     if (id.network) {
         if (auto r = makeDirsInRoot(rootfs, "etc/systemd/network", 0755, owner); !r)
             return r;
-        if (auto r = writeFileInRoot(rootfs, "etc/systemd/network/80-zenith-host0.network",
-                                     renderNetworkdConfig(*id.network), 0644, owner);
-            !r)
+        // networkd takes the first file (by name, across its directories)
+        // that matches a link: ours must sort before systemd's own
+        // 80-container-host0.network (DHCP and link-local only).
+        if (auto r = writeFileInRoot(rootfs, kNetworkdFile, renderNetworkdConfig(*id.network), 0644, owner); !r)
+            return r;
+        // Trees configured by earlier versions had ours after systemd's.
+        if (auto r = removeFileInRoot(rootfs, "etc/systemd/network/80-zenith-host0.network"); !r)
             return r;
         for (auto [dir, unit] : {std::pair{"multi-user.target.wants", "systemd-networkd.service"},
                                  std::pair{"sockets.target.wants", "systemd-networkd.socket"}}) {

@@ -39,6 +39,8 @@ struct StaticNetwork {
     std::string ipv6;      // "" : none
     std::string gateway6;  // "" : none (or the router's advertisement)
 };
+// Where the machine's systemd-networkd config for host0 goes.
+inline constexpr std::string_view kNetworkdFile = "etc/systemd/network/10-zenith-host0.network";
 // systemd-networkd config for the container's host0 veth.
 std::string renderNetworkdConfig(const StaticNetwork& n);
 std::string renderResolvConf(const std::vector<std::string>& dns);

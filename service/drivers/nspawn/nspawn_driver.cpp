@@ -23,6 +23,7 @@
 #include "drivers/nspawn/rootfs_clone.h"
 #include "drivers/nspawn/rootfs_files.h"
 #include "drivers/nspawn/uid_range.h"
+#include "net/host_links.h"
 
 namespace zenith::drivers::nspawn {
 
@@ -48,6 +49,16 @@ bool exists(const std::string& p)
 std::string addressOf(const std::string& cidr)
 {
     return cidr.substr(0, cidr.find('/'));
+}
+
+// The Addresses a machine shows: IPv4 first, then IPv6.
+std::vector<std::string> addressesOf(const core::MachineSpec& spec)
+{
+    std::vector<std::string> out;
+    for (const auto& a : {spec.ipv4, spec.ipv6})
+        if (a)
+            out.push_back(addressOf(*a));
+    return out;
 }
 
 class NspawnDriver final : public Driver, public ImageCatalog {
@@ -92,6 +103,7 @@ public:
     }
 
     std::string bridgeFor(const core::MachineSpec& spec) const override { return effectiveBridge(spec, o_); }
+    std::string addressPool() const override { return o_.pool; }
 
     std::string plan(const std::string& name, const core::MachineSpec& spec) const override
     {
@@ -115,7 +127,9 @@ public:
                            spec.password || spec.passwordHash ? ", root password set (hashed)" : "",
                            spec.sshAuthorizedKeys ? ", root's authorized_keys" : "");
         if (spec.ipv4)
-            out += fmt::format("- address: {}\n", *spec.ipv4);
+            out += fmt::format("- address: {}\n", addressPlan(*spec.ipv4, spec));
+        if (spec.ipv6)
+            out += fmt::format("- IPv6 address: {}\n", addressPlan(*spec.ipv6, spec));
         if (spec.cpuQuota || spec.memoryMax)
             out += fmt::format("- limits: cpu {}%, memory {} bytes (the machine's cgroup)\n",
                                spec.cpuQuota.value_or(0), spec.memoryMax.value_or(0));
@@ -171,8 +185,7 @@ public:
             return cancelled(name);
 
         MachineFacts facts{key.distro, key.release, key.arch, {}, {}, 0, machinePath(name)};
-        if (spec.ipv4)
-            facts.addresses.push_back(addressOf(*spec.ipv4));
+        facts.addresses = addressesOf(spec);
         auto shift = cloneConfigureStart(name, source, spec, *prepared, start, ctx);
         if (!shift)
             return std::unexpected(shift.error());
@@ -200,8 +213,7 @@ public:
         ctx.progress(kImageDone, "clone", fmt::format("cloning {}", src.name));
 
         MachineFacts facts{src.distro, src.release, src.arch, {}, {}, 0, machinePath(newName)};
-        if (merged.ipv4)
-            facts.addresses.push_back(addressOf(*merged.ipv4));
+        facts.addresses = addressesOf(merged);
         // A clone gets a range of its own: never the source's.
         auto shift = cloneConfigureStart(newName, source, merged, *prepared, start, ctx);
         if (!shift)
@@ -335,6 +347,16 @@ private:
         std::string bridge;
     };
 
+    // "auto" is leased only when the job runs: a plan names the pool.
+    std::string addressPlan(const std::string& address, const core::MachineSpec& spec) const
+    {
+        if (address != "auto")
+            return address;
+        return fmt::format("the next free one of pool {} (leased when the job runs), written into the "
+                           "machine's systemd-networkd config",
+                           spec.pool.value_or(o_.pool));
+    }
+
     std::string machinePath(const std::string& name) const { return (fs::path(o_.machinesDir) / name).string(); }
     std::string settingsDir() const { return o_.settingsDir.empty() ? o_.machinesDir : o_.settingsDir; }
     std::string settingsPath(const std::string& name) const
@@ -410,8 +432,12 @@ private:
     {
         PreparedIdentity p;
         p.bridge = effectiveBridge(spec, o_);
-        if (!p.bridge.empty() && !exists("/sys/class/net/" + p.bridge + "/bridge"))
-            return core::fail(ErrorCode::InvalidArgs, fmt::format("bridge: there is no bridge {} on this host", p.bridge));
+        if (!p.bridge.empty())
+            if (auto kind = net::linkKind(p.bridge); kind != net::LinkKind::Bridge)
+                return core::fail(ErrorCode::InvalidArgs,
+                                  fmt::format("bridge: {} on this host", kind == net::LinkKind::Missing
+                                                                             ? "there is no bridge " + p.bridge
+                                                                             : p.bridge + " is not a bridge"));
         if (spec.ipv4) {
             if (*spec.ipv4 == "auto")
                 return core::fail(ErrorCode::InvalidArgs, "ipv4: \"auto\" must be resolved from an address pool first");

@@ -22,6 +22,7 @@ struct NspawnOptions {
     std::string ubuntuPortsMirror;  // UbuntuPortsMirror= (arm64)
     std::string bridge;             // Bridge=: default for new machines
     std::vector<std::string> bridges;  // Bridges=: others a machine may join
+    std::string pool;               // Pool=: ipv4=auto / ipv6=auto without spec key pool
     // HostPorts=: what machines may publish; unset: 1024-65535 minus the
     // host's own listening ports (see core::Config).
     std::vector<core::PortRange> hostPorts;

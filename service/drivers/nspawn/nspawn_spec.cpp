@@ -179,21 +179,12 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
         return r;
     if (auto r = checkHostPorts(s, options, listening); !r)
         return r;
-    // Refused up front rather than failing the job later: nothing allocates
-    // from the address pools yet.
-    if (s.ipv4 && *s.ipv4 == "auto")
-        return core::fail(ErrorCode::InvalidArgs,
-                          "ipv4: \"auto\" (next free address of a pool) is not supported by the nspawn backend yet; "
-                          "give a.b.c.d/len");
-    // A static address is configured on the container's veth; without a
-    // bridge that veth leads nowhere.
+    // A static address (explicit, or `auto`: the next free one of the pool,
+    // leased when the job runs) is configured on the container's veth;
+    // without a bridge that veth leads nowhere.
     if (s.ipv4 && bridge.empty())
         return core::fail(ErrorCode::InvalidArgs,
                           "ipv4: a static address needs a bridge (spec key bridge, or Bridge= in [Nspawn])");
-    if (s.ipv6 && *s.ipv6 == "auto")
-        return core::fail(ErrorCode::InvalidArgs,
-                          "ipv6: \"auto\" (next free address of a pool) is not supported by the nspawn backend yet; "
-                          "give address/len");
     if (s.gateway6 && !s.ipv6)
         return core::fail(ErrorCode::InvalidArgs, "gateway6: needs ipv6");
     if (s.ipv6 && (!s.ipv4 || bridge.empty()))

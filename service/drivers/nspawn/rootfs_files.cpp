@@ -238,4 +238,17 @@ core::Result<void> symlinkInRoot(const std::string& rootfs, std::string_view rel
     return {};
 }
 
+core::Result<void> removeFileInRoot(const std::string& rootfs, std::string_view rel)
+{
+    auto parent = openParentInRoot(rootfs, rel);
+    if (!parent) {
+        // No parent directory: nothing to remove.
+        return {};
+    }
+    const auto& [dirFd, name] = *parent;
+    if (::unlinkat(dirFd.get(), name.c_str(), 0) != 0 && errno != ENOENT)
+        return std::unexpected(failure("cannot remove", rootfs, rel, errno));
+    return {};
+}
+
 }  // namespace zenith::drivers::nspawn

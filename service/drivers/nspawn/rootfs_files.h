@@ -47,6 +47,9 @@ core::Result<void> makeDirsInRoot(const std::string& rootfs, std::string_view re
 // systemd-nspawn chowned. Files the daemon writes take these ids, so that
 // inside the container they belong to root either way.
 core::Result<FileOwner> treeRootOwner(const std::string& rootfs);
+// Removes the file or symlink `rel` (never a directory); a missing one is
+// no error.
+core::Result<void> removeFileInRoot(const std::string& rootfs, std::string_view rel);
 // Creates (or replaces) the symlink `rel` -> `target` (target is not resolved).
 core::Result<void> symlinkInRoot(const std::string& rootfs, std::string_view rel, const std::string& target);
 

@@ -1,0 +1,16 @@
+// The host's network links as the daemon's own network namespace has them.
+// Asked of the kernel (an ioctl on a socket of that namespace), never read
+// from /sys/class/net: sysfs shows the links of the namespace that mounted
+// it, which is not the daemon's when it runs in a namespace of its own.
+#pragma once
+
+#include <string>
+
+namespace zenith::net {
+
+enum class LinkKind { Missing, Bridge, Other };
+
+// What the link `name` is (its driver, as `ethtool -i` reports it).
+LinkKind linkKind(const std::string& name);
+
+}  // namespace zenith::net
