@@ -6,7 +6,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/tests/install-deps.sh"
-bash "$top/tests/build.sh"
+# Only what the demo runs: the daemon (with its console-log helper) and
+# zenithctl; the tests are check.sh's to build.
+bash "$top/tests/build.sh" zenith-provisionerd zenith-console-log zenithctl
 build=${ZENITH_BUILD_DIR:-$top/build}
 # The base image is cached in the build tree, so re-runs skip debootstrap.
 mkdir -p "$build/demo-state"

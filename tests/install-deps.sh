@@ -17,7 +17,9 @@ packages=(
   # sanitizer runtimes, llvm-symbolizer for readable reports
   clang-16 libclang-rt-16-dev llvm-16
   # run: the nspawn backend
-  systemd-container debootstrap btrfs-progs iproute2 util-linux
+  systemd-container debootstrap debian-archive-keyring btrfs-progs iproute2 util-linux
+  # run: each machine's SSH host keys (ssh-keygen)
+  openssh-client
   # tests: machines on a bridge reach each other (ping from inside their
   # network namespace)
   iputils-ping
@@ -26,7 +28,7 @@ packages=(
   # tests: zenithctl's bash completion as bash runs it
   bash-completion
   # tests: zenithctl --host against a private sshd on 127.0.0.1 (see below)
-  openssh-client openssh-server
+  openssh-server
   # tests: a local HTTPS server with a certificate made for the test
   openssl
 )

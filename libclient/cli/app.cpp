@@ -180,11 +180,11 @@ bool wantsJson(int argc, char** argv)
     return false;
 }
 
-std::string joined(const std::vector<std::string>& items)
+std::string joined(const std::vector<std::string>& items, const std::string& separator = ", ")
 {
     std::string out;
     for (const auto& s : items)
-        out += (out.empty() ? "" : ", ") + s;
+        out += (out.empty() ? "" : separator) + s;
     return out;
 }
 
@@ -396,6 +396,8 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
             {"VMID", m->vmid ? std::to_string(m->vmid) : ""},
             {"CreatedByUID", std::to_string(m->createdByUid)},
             {"UIDShift", m->uidShift ? std::to_string(m->uidShift) : ""},
+            // One key a line, under each other.
+            {"SSHHostKeys", joined(m->sshHostKeys, "\n" + std::string(15, ' '))},
             {"Path", m->path}};
         for (const auto& [key, value] : fields)
             std::cout << fmt::format("{:>13}: {}\n", key, value.empty() ? "-" : value);

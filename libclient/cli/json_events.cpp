@@ -48,7 +48,8 @@ json toJson(const zenith::client::MachineInfo& m)
                 {"state", m.state},     {"distro", m.distro},       {"release", m.release},
                 {"arch", m.arch},       {"addresses", m.addresses}, {"cpu_quota", m.cpuQuota},
                 {"memory_max", m.memoryMax}, {"node", m.node},      {"vmid", m.vmid},
-                {"created_by_uid", m.createdByUid}, {"uid_shift", m.uidShift}, {"path", m.path}};
+                {"created_by_uid", m.createdByUid}, {"uid_shift", m.uidShift},
+                {"ssh_host_keys", m.sshHostKeys}, {"path", m.path}};
 }
 
 json toJson(const std::vector<zenith::client::MachineSummary>& rows)

@@ -63,6 +63,7 @@ MachineInfo machineFromProperties(const VariantMap& props, std::string path)
     read(props, "VMID", m.vmid);
     read(props, "CreatedByUID", m.createdByUid);
     read(props, "UIDShift", m.uidShift);
+    read(props, "SSHHostKeys", m.sshHostKeys);
     return m;
 }
 

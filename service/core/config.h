@@ -68,7 +68,7 @@ struct Config {
     Limits limits;
     VmLimits vmLimits;
     std::string debianMirror;       // empty: from the host's apt sources
-    std::string ubuntuMirror;       // empty: a well-known default is NOT used; must be configured for ubuntu
+    std::string ubuntuMirror;       // empty: Ubuntu's archive (nspawn_spec.h)
     std::string ubuntuPortsMirror;
     std::string bridge;
     // Bridges= : the bridges a machine may join besides Bridge= (the default).

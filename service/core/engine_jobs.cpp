@@ -113,6 +113,7 @@ public:
                 m.vmid = f.vmid;
             m.location = f.location;
             m.uidShift = f.uidShift;
+            m.sshHostKeys = f.sshHostKeys;
             m.state = state;
             copy = m;
         }

@@ -36,6 +36,9 @@ struct MachineRecord {
     // (a remote guest's vmid, node, task id): what start-up recovery hands
     // back to the driver to roll a half-made machine back.
     std::map<std::string, std::string> checkpoints;
+    // "ssh-ed25519 SHA256:..." of the host keys made for it (nspawn), for
+    // the panel to show its customer.
+    std::vector<std::string> sshHostKeys;
 
     std::string primaryAddress() const { return addresses.empty() ? std::string() : addresses.front(); }
 };

@@ -21,7 +21,7 @@ namespace zenith::core {
 namespace {
 
 // Migration i takes the schema from user_version i to i + 1. Append only.
-constexpr std::array<std::string_view, 5> kMigrations{R"sql(
+constexpr std::array<std::string_view, 6> kMigrations{R"sql(
 CREATE TABLE machines (
     name           TEXT PRIMARY KEY NOT NULL,
     backend        TEXT NOT NULL,
@@ -97,16 +97,20 @@ CREATE TABLE leases6 (
     PRIMARY KEY (pool, address)
 ) STRICT;
 CREATE INDEX leases6_by_machine ON leases6 (machine);
+)sql",
+    // 6: fingerprints of the SSH host keys made for a machine (JSON array).
+    R"sql(
+ALTER TABLE machines ADD COLUMN ssh_host_keys TEXT NOT NULL DEFAULT '[]';
 )sql"};
 
 constexpr std::string_view kPutMachine =
     "INSERT OR REPLACE INTO machines (name, backend, kind, state, distro, release, arch, addresses, cpu_quota, "
-    "memory_max, node, vmid, created_by_uid, spec_json, location, uid_shift, checkpoints) VALUES (?1, ?2, ?3, ?4, "
-    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+    "memory_max, node, vmid, created_by_uid, spec_json, location, uid_shift, checkpoints, ssh_host_keys) VALUES (?1, "
+    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 constexpr std::string_view kRemoveMachine = "DELETE FROM machines WHERE name = ?1";
 constexpr std::string_view kListMachines =
     "SELECT name, backend, kind, state, distro, release, arch, addresses, cpu_quota, memory_max, node, vmid, "
-    "created_by_uid, spec_json, location, uid_shift, checkpoints FROM machines ORDER BY name";
+    "created_by_uid, spec_json, location, uid_shift, checkpoints, ssh_host_keys FROM machines ORDER BY name";
 constexpr std::string_view kPutJob =
     "INSERT OR REPLACE INTO jobs (id, operation, machine, state, progress, step, message, started_by_uid, "
     "cancelable, error_name, error_message, started_usec, finished_usec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -324,6 +328,7 @@ Result<void> Registry::putMachine(const MachineRecord& m)
     s->bind(15, m.location);
     s->bind(16, m.uidShift);
     s->bind(17, nlohmann::json(m.checkpoints).dump());
+    s->bind(18, nlohmann::json(m.sshHostKeys).dump());
     return impl_->stepDone(impl_->putMachine, fmt::format("saving machine '{}'", m.name));
 }
 
@@ -377,6 +382,13 @@ Result<std::vector<MachineRecord>> Registry::machines() const
         for (const auto& [k, v] : checkpoints.items())
             if (v.is_string())
                 m.checkpoints[k] = v.get<std::string>();
+        auto hostKeys = nlohmann::json::parse(s->columnText(17), nullptr, false);
+        if (!hostKeys.is_array())
+            return fail(ErrorCode::BackendFailed,
+                        fmt::format("registry: machine '{}' has malformed SSH host keys", m.name));
+        for (const auto& k : hostKeys)
+            if (k.is_string())
+                m.sshHostKeys.push_back(k.get<std::string>());
         out.push_back(std::move(m));
     }
     if (rc != SQLITE_DONE)

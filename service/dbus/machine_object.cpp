@@ -18,6 +18,7 @@ std::vector<std::string> changedMachineProperties(const core::MachineRecord& a, 
     if (a.node != b.node) out.emplace_back("Node");
     if (a.vmid != b.vmid) out.emplace_back("VMID");
     if (a.uidShift != b.uidShift) out.emplace_back("UIDShift");
+    if (a.sshHostKeys != b.sshHostKeys) out.emplace_back("SSHHostKeys");
     return out;
 }
 

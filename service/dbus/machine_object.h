@@ -42,6 +42,7 @@ private:
     std::string Node() override { return record_.node; }
     uint32_t VMID() override { return record_.vmid; }
     uint32_t UIDShift() override { return record_.uidShift; }
+    std::vector<std::string> SSHHostKeys() override { return record_.sshHostKeys; }
     uint32_t CreatedByUID() override { return record_.createdByUid; }
 
     core::MachineRecord record_;

@@ -51,6 +51,9 @@ struct MachineFacts {
     uint32_t vmid = 0;
     std::string location;
     uint32_t uidShift = 0;  // host uid of the tenant's root, 0 for none
+    // "ssh-ed25519 SHA256:..." of each SSH host key the driver made for the
+    // machine (empty: none made, or not this backend's to know).
+    std::vector<std::string> sshHostKeys;
     // Its state when not what the job's start flag says (a VM made a
     // template in its create job).
     std::optional<core::MachineState> state;

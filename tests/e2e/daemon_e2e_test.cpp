@@ -519,7 +519,10 @@ TEST_F(DaemonE2E, DestroyRunningNeedsForceAndLeavesNothing)
 TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
 {
     daemon_->stop();
+    // UbuntuMirror=: this daemon's own loopback, where nothing listens (the
+    // test machine reaches no Ubuntu mirror, and must not try).
     std::ofstream(daemon_->root / "network.conf") << "[Nspawn]\nBridge=zbr0\nPool=lab\n"
+                                                     "UbuntuMirror=http://127.0.0.1:9/ubuntu\n"
                                                      "[Pool.lab]\nSubnet=10.77.0.0/24\nGateway=10.77.0.1\n"
                                                      "DNS=10.77.0.1\nRange=10.77.0.10-10.77.0.20\n"
                                                      "Subnet=fd77::/64\nGateway=fd77::1\n";
@@ -544,11 +547,19 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
              {"ip", "link", "set", "zbr0", "up"}})
         ASSERT_EQ(run(daemon_->inNetwork(argv)).first, 0) << argv[2] << " " << argv[3];
 
+    // The customer's key: a logs in over SSH (its spec says ssh), b does not
+    // serve SSH (its spec says nothing).
+    const fs::path key = daemon_->root / "customer_key";
+    ASSERT_EQ(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "customer", "-f", key.string()}).first, 0);
+    const std::string customerKey = trim(readFile(key.string() + ".pub"));
+
     auto c = client();
     const std::vector<std::string> names{"e2e-net-a", "e2e-net-b"};
     for (const auto& name : names) {
         zc::Spec spec;
         spec.setIpv4("auto").setIpv6("auto").setIpv6Mode("native");
+        if (name == names[0])
+            spec.setSsh(true).setSshAuthorizedKeys({customerKey});
         auto made = c.create(name, "nspawn", spec);
         ASSERT_TRUE(made.has_value()) << made.error().message;
         auto r = made->job.wait({}, 600s);
@@ -593,6 +604,39 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
     EXPECT_EQ(readFile(daemon_->machinesDir() / names[0] / "etc/resolv.conf"),
               "# Written by zenith-provisionerd.\nnameserver 10.77.0.1\n");
 
+    // SSH: a's server answers with the host keys its Machine object names
+    // (made for it: b's differ), and the customer's key logs in as root.
+    ASSERT_EQ(a->sshHostKeys.size(), 2u);
+    ASSERT_EQ(b->sshHostKeys.size(), 2u);
+    EXPECT_NE(a->sshHostKeys, b->sshHostKeys);
+    std::string scanned;
+    for (int i = 0; i < 60 && scanned.empty(); ++i) {
+        auto [rc, out] = run(daemon_->inNetwork({"ssh-keyscan", "-T", "2", "-t", "ed25519,ecdsa", "10.77.0.10"}));
+        if (rc == 0 && out.find("ssh-ed25519") != std::string::npos && out.find("ecdsa") != std::string::npos)
+            scanned = out;
+        else
+            std::this_thread::sleep_for(500ms);
+    }
+    ASSERT_FALSE(scanned.empty()) << "a's sshd never answered";
+    const fs::path knownHosts = daemon_->root / "known_hosts";
+    std::ofstream(knownHosts) << scanned;
+    auto [lrc, listed] = run({"ssh-keygen", "-l", "-f", knownHosts.string()});
+    ASSERT_EQ(lrc, 0);
+    // "256 SHA256:xxx 10.77.0.10 (ED25519)": the fingerprint of each key.
+    for (const auto& fp : a->sshHostKeys) {
+        const std::string hash = fp.substr(fp.find(' ') + 1);
+        EXPECT_NE(listed.find(hash), std::string::npos) << fp << " not served; served:\n" << listed;
+    }
+    auto [src, who] = run(daemon_->inNetwork(
+        {"ssh", "-F", "/dev/null", "-i", key.string(), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+         "-o", "UserKnownHostsFile=" + knownHosts.string(), "-o", "ConnectTimeout=10", "root@10.77.0.10",
+         "hostname"}));
+    EXPECT_EQ(src, 0);
+    EXPECT_EQ(trim(who), names[0]);
+    // b's server is there but not enabled: nothing listens on its port 22.
+    EXPECT_EQ(run(daemon_->inNetwork({"ssh-keyscan", "-T", "2", "10.77.0.11"})).second.find("ssh-"),
+              std::string::npos);
+
     // Destroyed, they give their addresses back.
     for (const auto& name : names) {
         auto d = c.destroy(name, zc::kFlagForce);
@@ -604,6 +648,34 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
     ASSERT_TRUE(leases.has_value());
     EXPECT_EQ(leases->size(), 0u);
     EXPECT_EQ(c.nextFreeAddress("lab").value_or(""), "10.77.0.10/24");
+
+    // An Ubuntu machine whose mirror cannot be reached fails cleanly: with
+    // Ubuntu's keyring missing (Debian does not install it) before
+    // debootstrap runs, naming the package; with it, when debootstrap
+    // fails. Either way nothing is left, not even its address lease.
+    zc::Spec ubuntu;
+    ubuntu.setDistro("ubuntu").setRelease("24.04").setIpv4("auto");
+    auto made = c.create("e2e-ubuntu", "nspawn", ubuntu);
+    ASSERT_TRUE(made.has_value()) << made.error().message;
+    auto r = made->job.wait({}, 300s);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_FALSE(r->ok());
+    if (fs::exists("/usr/share/keyrings/ubuntu-archive-keyring.gpg")) {
+        EXPECT_EQ(r->errorName, "org.zenith.Provisioner.Error.BackendFailed") << r->errorMessage;
+        EXPECT_NE(r->errorMessage.find("ubuntu-noble-amd64 from http://127.0.0.1:9/ubuntu"), std::string::npos)
+            << r->errorMessage;
+    } else {
+        EXPECT_EQ(r->errorName, "org.zenith.Provisioner.Error.BackendUnavailable") << r->errorMessage;
+        EXPECT_NE(r->errorMessage.find("install the ubuntu-keyring package"), std::string::npos) << r->errorMessage;
+    }
+    EXPECT_FALSE(c.machine("e2e-ubuntu").has_value());
+    EXPECT_EQ(c.leases("lab").value_or(std::vector<zc::LeaseInfo>{{}}).size(), 0u);
+    for (auto& e : fs::directory_iterator(daemon_->machinesDir()))
+        ADD_FAILURE() << "left behind: " << e.path();
+    for (auto& e : fs::directory_iterator(daemon_->stateDir() / "images"))
+        EXPECT_FALSE(e.path().filename().string().starts_with("ubuntu") ||
+                     e.path().filename().string().starts_with(".tmp"))
+            << "left behind: " << e.path();
 }
 
 // Last: it kills the daemon. Its memory holds other jobs' passwords, so it

@@ -6,6 +6,8 @@
 
 #include "drivers/nspawn/debootstrap_command.h"
 #include "drivers/nspawn/debootstrap_progress.h"
+#include "drivers/nspawn/distro_catalog.h"
+#include "drivers/nspawn/nspawn_spec.h"
 
 using namespace zenith::drivers;
 using namespace zenith::drivers::nspawn;
@@ -26,7 +28,7 @@ std::vector<std::string> fixture(const std::string& name)
 
 TEST(NspawnDebootstrapCommand, ExactArgv)
 {
-    Argv expected{"debootstrap", "--variant=minbase", "--include=systemd,dbus,iproute2", "--arch=amd64",
+    Argv expected{"debootstrap", "--variant=minbase", "--include=systemd,dbus,iproute2,openssh-server", "--arch=amd64",
                   "--debian-installer", "bookworm", "/var/lib/zenith/images/.tmp-debian-bookworm-amd64-1",
                   "http://deb.debian.org/debian"};
     EXPECT_EQ(debootstrapArgv({"bookworm", "amd64", "/var/lib/zenith/images/.tmp-debian-bookworm-amd64-1",
@@ -36,12 +38,47 @@ TEST(NspawnDebootstrapCommand, ExactArgv)
 
 TEST(NspawnDebootstrapCommand, KeyringGoesBeforeThePositionals)
 {
-    Argv expected{"debootstrap", "--variant=minbase", "--include=systemd,dbus,iproute2", "--arch=arm64",
+    Argv expected{"debootstrap", "--variant=minbase", "--include=systemd,dbus,iproute2,openssh-server", "--arch=arm64",
                   "--keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg", "--debian-installer", "jammy", "/t",
                   "http://ports.example/ubuntu-ports"};
     EXPECT_EQ(debootstrapArgv({"jammy", "arm64", "/t", "http://ports.example/ubuntu-ports",
                                "/usr/share/keyrings/ubuntu-archive-keyring.gpg"}),
               expected);
+}
+
+// Every distro, release and architecture as the backend builds it: the
+// keyring always named, Ubuntu's one script named after the mirror (Debian
+// 12's debootstrap has none for noble), the ports archive for arm64.
+TEST(NspawnDebootstrapCommand, EveryDistroReleaseAndArchitecture)
+{
+    auto argvFor = [](std::string distro, std::string release, std::string arch) {
+        ImageKey key{distro, canonicalRelease(distro, release), arch};
+        NspawnOptions o;
+        o.debianMirror = "http://deb.example/debian";
+        std::string mirror = distro == "debian" ? o.debianMirror : mirrorFor(key, o).value_or("?");
+        return debootstrapArgv({key.release, key.arch, "/t", mirror, archiveKeyring(distro).path,
+                                debootstrapScript(distro)});
+    };
+    const std::string include = "--include=systemd,dbus,iproute2,openssh-server";
+    for (auto release : {"bookworm", "bullseye", "trixie", "sid"})
+        for (auto arch : {"amd64", "arm64"})
+            EXPECT_EQ(argvFor("debian", release, arch),
+                      (Argv{"debootstrap", "--variant=minbase", include, std::string("--arch=") + arch,
+                            "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg", "--debian-installer", release,
+                            "/t", "http://deb.example/debian"}));
+    const std::vector<std::pair<std::string, std::string>> ubuntu{
+        {"24.04", "noble"}, {"noble", "noble"}, {"22.04", "jammy"}, {"jammy", "jammy"}, {"20.04", "focal"},
+        {"focal", "focal"}};
+    for (const auto& [asked, codename] : ubuntu) {
+        EXPECT_EQ(argvFor("ubuntu", asked, "amd64"),
+                  (Argv{"debootstrap", "--variant=minbase", include, "--arch=amd64",
+                        "--keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg", "--debian-installer", codename,
+                        "/t", "http://archive.ubuntu.com/ubuntu", "/usr/share/debootstrap/scripts/gutsy"}));
+        EXPECT_EQ(argvFor("ubuntu", asked, "arm64"),
+                  (Argv{"debootstrap", "--variant=minbase", include, "--arch=arm64",
+                        "--keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg", "--debian-installer", codename,
+                        "/t", "http://ports.ubuntu.com/ubuntu-ports", "/usr/share/debootstrap/scripts/gutsy"}));
+    }
 }
 
 TEST(NspawnDebootstrapCommand, EnvironmentIsFixed)

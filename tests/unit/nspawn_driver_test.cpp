@@ -13,8 +13,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "file_text.h"  // tests/support
+
 #include "drivers/nspawn/machine_config.h"
 #include "drivers/nspawn/nspawn_driver.h"
+#include "drivers/nspawn/ssh_host_keys.h"
 #include "drivers/nspawn/uid_range.h"
 #include "recording_job_context.h"
 
@@ -24,6 +27,7 @@ using namespace zenith::drivers::nspawn;
 using core::ErrorCode;
 using testsupport::RecordingJobContext;
 namespace fs = std::filesystem;
+using zenith::testsupport::readText;
 
 namespace {
 
@@ -54,14 +58,6 @@ public:
     std::set<std::string> running;
     std::function<void(const std::string&)> listener;
 };
-
-std::string slurp(const fs::path& p)
-{
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 class NspawnDriverTest : public ::testing::Test {
 protected:
@@ -139,9 +135,9 @@ TEST_F(NspawnDriverTest, CreateReportsStepsInOrderAndStarts)
     EXPECT_EQ(facts->distro, "debian");
     EXPECT_EQ(facts->release, "bookworm");
     EXPECT_EQ(facts->location, (dir_ / "machines" / "web1").string());
-    EXPECT_EQ(slurp(dir_ / "machines" / "web1" / "etc" / "hostname"), "web1\n");
+    EXPECT_EQ(readText(dir_ / "machines" / "web1" / "etc" / "hostname"), "web1\n");
     EXPECT_GE(facts->uidShift, kFirstUidBase);
-    EXPECT_EQ(slurp(dir_ / "machines" / "web1.nspawn"), renderNspawnSettings({"web1", "", {}, facts->uidShift, "auto"}));
+    EXPECT_EQ(readText(dir_ / "machines" / "web1.nspawn"), renderNspawnSettings({"web1", "", {}, facts->uidShift, "auto"}));
     EXPECT_NE(ctx.events().back().message.find("its root is host uid " + std::to_string(facts->uidShift)),
               std::string::npos)
         << ctx.events().back().message;
@@ -168,11 +164,11 @@ TEST_F(NspawnDriverTest, PasswordNeverLeavesShadow)
     auto spec = fromTemplate();
     spec.password = core::Secret("Pl41n-S3cret");
     ASSERT_TRUE(driver_->create("web1", spec, true, ctx));
-    std::string shadow = slurp(dir_ / "machines" / "web1" / "etc" / "shadow");
+    std::string shadow = readText(dir_ / "machines" / "web1" / "etc" / "shadow");
     EXPECT_TRUE(shadow.starts_with("root:$y$")) << shadow;
     for (const auto& e : fs::recursive_directory_iterator(dir_)) {
         if (e.is_regular_file()) {
-            EXPECT_EQ(slurp(e.path()).find("Pl41n-S3cret"), std::string::npos) << e.path();
+            EXPECT_EQ(readText(e.path()).find("Pl41n-S3cret"), std::string::npos) << e.path();
         }
     }
     for (const auto& ev : ctx.events())
@@ -204,7 +200,7 @@ TEST_F(NspawnDriverTest, ExistingMachineIsNotTouched)
     auto r = driver_->create("web1", fromTemplate(), true, ctx);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::MachineExists);
-    EXPECT_EQ(slurp(dir_ / "machines" / "web1" / "data"), "mine");
+    EXPECT_EQ(readText(dir_ / "machines" / "web1" / "data"), "mine");
 }
 
 TEST_F(NspawnDriverTest, UnknownTemplateIsNoSuchImage)
@@ -303,10 +299,56 @@ TEST_F(NspawnDriverTest, CloneNeedsAStoppedSourceAndGetsItsOwnIdentity)
     ASSERT_TRUE(facts) << facts.error().message;
     EXPECT_EQ(c4.steps(), (std::vector<std::string>{"clone", "configure", "start"}));
     EXPECT_EQ(facts->release, "bookworm");
-    EXPECT_EQ(slurp(dir_ / "machines" / "web2" / "etc" / "hostname"), "web2\n");
-    EXPECT_NE(slurp(dir_ / "machines" / "web2" / "etc" / "machine-id"),
-              slurp(dir_ / "machines" / "web1" / "etc" / "machine-id"));
+    EXPECT_EQ(readText(dir_ / "machines" / "web2" / "etc" / "hostname"), "web2\n");
+    EXPECT_NE(readText(dir_ / "machines" / "web2" / "etc" / "machine-id"),
+              readText(dir_ / "machines" / "web1" / "etc" / "machine-id"));
     EXPECT_TRUE(fs::exists(dir_ / "machines" / "web2.nspawn"));
+}
+
+TEST_F(NspawnDriverTest, SshNeedsAServerInTheTreeAndChangesNothingWithout)
+{
+    auto spec = fromTemplate();
+    spec.ssh = true;
+    RecordingJobContext ctx;
+    auto r = driver_->create("web1", spec, false, ctx);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgs);
+    EXPECT_TRUE(r.error().message.starts_with("ssh: web1 has no OpenSSH server")) << r.error().message;
+    EXPECT_EQ(leftovers(), std::vector<std::string>{});
+}
+
+// Each machine gets host keys of its own before its first boot: never the
+// template's, never its clone source's; their fingerprints are facts.
+TEST_F(NspawnDriverTest, EveryMachineGetsHostKeysOfItsOwn)
+{
+    fs::create_directories(dir_ / "machines" / "tpl" / "usr/sbin");
+    fs::create_directories(dir_ / "machines" / "tpl" / "etc/ssh");
+    std::ofstream(dir_ / "machines" / "tpl" / "usr/sbin/sshd") << "";
+    std::ofstream(dir_ / "machines" / "tpl" / "etc/ssh/ssh_host_ed25519_key.pub") << "the template's";
+    auto spec = fromTemplate();
+    spec.ssh = true;
+    RecordingJobContext c1;
+    auto web1 = driver_->create("web1", spec, false, c1);
+    ASSERT_TRUE(web1) << web1.error().message;
+    ASSERT_EQ(web1->sshHostKeys.size(), 2u);
+    EXPECT_TRUE(web1->sshHostKeys[0].starts_with("ssh-ed25519 SHA256:")) << web1->sshHostKeys[0];
+    EXPECT_TRUE(web1->sshHostKeys[1].starts_with("ecdsa-sha2-nistp256 SHA256:")) << web1->sshHostKeys[1];
+    const std::string pub = readText(dir_ / "machines" / "web1" / "etc/ssh/ssh_host_ed25519_key.pub");
+    EXPECT_EQ(hostKeyFingerprint(pub).value_or(""), web1->sshHostKeys[0]);
+    EXPECT_EQ(fs::read_symlink(dir_ / "machines" / "web1" / "etc/systemd/system/multi-user.target.wants/ssh.service"),
+              "/lib/systemd/system/ssh.service");
+
+    auto src = record("web1");
+    RecordingJobContext c2;
+    auto web2 = driver_->clone(src, "web2", spec, false, c2);
+    ASSERT_TRUE(web2) << web2.error().message;
+    ASSERT_EQ(web2->sshHostKeys.size(), 2u);
+    EXPECT_NE(web2->sshHostKeys, web1->sshHostKeys);
+    EXPECT_NE(readText(dir_ / "machines" / "web2" / "etc/ssh/ssh_host_ed25519_key"),
+              readText(dir_ / "machines" / "web1" / "etc/ssh/ssh_host_ed25519_key"));
+    // The private keys were made in the state dir and are gone from it.
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / "state"))
+        EXPECT_FALSE(e.path().filename().string().starts_with(".hostkeys-")) << e.path();
 }
 
 TEST_F(NspawnDriverTest, TemplateCannotStartAndIsListed)
@@ -400,7 +442,7 @@ TEST_F(NspawnDriverTest, EachMachineGetsAUserNamespaceRangeOfItsOwn)
     EXPECT_EQ(a % kUidRangeSize, 0u);
     EXPECT_NE(a, b);
     for (auto [name, base] : {std::pair{"web1", a}, {"web2", b}}) {
-        std::string settings = slurp(dir_ / "machines" / (std::string(name) + ".nspawn"));
+        std::string settings = readText(dir_ / "machines" / (std::string(name) + ".nspawn"));
         EXPECT_NE(settings.find(fmt::format("PrivateUsers={}:65536\n", base)), std::string::npos) << settings;
         EXPECT_NE(settings.find("[Files]\nPrivateUsersOwnership=auto\n"), std::string::npos) << settings;
     }
@@ -427,7 +469,7 @@ TEST_F(NspawnDriverTest, AMachineWithoutARangeGetsOneAtStart)
     std::ofstream(dir_ / "machines" / "old.nspawn") << renderNspawnSettings({"old", "", {}});
     RecordingJobContext s;
     ASSERT_TRUE(driver_->start(record("old"), s));
-    auto base = privateUsersBase(slurp(dir_ / "machines" / "old.nspawn"));
+    auto base = privateUsersBase(readText(dir_ / "machines" / "old.nspawn"));
     ASSERT_TRUE(base);
     EXPECT_GE(*base, kFirstUidBase);
     EXPECT_NE(s.events().back().message.find("its root is host uid " + std::to_string(*base)), std::string::npos)

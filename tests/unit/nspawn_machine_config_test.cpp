@@ -7,21 +7,16 @@
 
 #include <gtest/gtest.h>
 
+#include "file_text.h"  // tests/support
+
 #include "drivers/nspawn/machine_config.h"
 #include "drivers/nspawn/root_password.h"
 
 using namespace zenith::drivers::nspawn;
 namespace fs = std::filesystem;
+using zenith::testsupport::readText;
 
 namespace {
-
-std::string slurp(const fs::path& p)
-{
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 mode_t modeOf(const fs::path& p)
 {
@@ -98,24 +93,24 @@ TEST_F(NspawnMachineConfig, IdentityIsWrittenAndNothingElseChanges)
     auto r = applyIdentity(root_.string(), id);
     ASSERT_TRUE(r) << r.error().message;
 
-    EXPECT_EQ(slurp(root_ / "etc/hostname"), "web1\n");
-    EXPECT_NE(slurp(root_ / "etc/hosts").find("127.0.1.1\tweb1\n"), std::string::npos);
+    EXPECT_EQ(readText(root_ / "etc/hostname"), "web1\n");
+    EXPECT_NE(readText(root_ / "etc/hosts").find("127.0.1.1\tweb1\n"), std::string::npos);
 
-    std::string mid = slurp(root_ / "etc/machine-id");
+    std::string mid = readText(root_ / "etc/machine-id");
     ASSERT_EQ(mid.size(), 33u);
     EXPECT_NE(mid, "05d44182ecda37fb074108e66b035c62\n");
     EXPECT_EQ(mid.find_first_not_of("0123456789abcdef"), 32u);
     EXPECT_EQ(modeOf(root_ / "etc/machine-id"), 0444u);
 
-    EXPECT_EQ(slurp(root_ / "etc/shadow"),
+    EXPECT_EQ(readText(root_ / "etc/shadow"),
               "root:" + *hash + ":20779:0:99999:7:::\ndaemon:*:20779:0:99999:7:::\nnobody:*:20779:0:99999:7:::\n");
     struct stat st {};
     ::stat((root_ / "etc/shadow").c_str(), &st);
     EXPECT_EQ(st.st_mode & 07777, 0640u);
     EXPECT_EQ(st.st_gid, 42u);
-    EXPECT_EQ(slurp(root_ / "etc/shadow").find("pw-for-test"), std::string::npos);
+    EXPECT_EQ(readText(root_ / "etc/shadow").find("pw-for-test"), std::string::npos);
 
-    EXPECT_EQ(slurp(root_ / "root/.ssh/authorized_keys"), "ssh-ed25519 AAAAC3Nza test@example\n");
+    EXPECT_EQ(readText(root_ / "root/.ssh/authorized_keys"), "ssh-ed25519 AAAAC3Nza test@example\n");
     EXPECT_EQ(modeOf(root_ / "root/.ssh/authorized_keys"), 0600u);
     EXPECT_EQ(modeOf(root_ / "root/.ssh"), 0700u);
 
@@ -127,7 +122,7 @@ TEST_F(NspawnMachineConfig, IdentityIsWrittenAndNothingElseChanges)
 TEST_F(NspawnMachineConfig, WithoutPasswordShadowIsUntouched)
 {
     ASSERT_TRUE(applyIdentity(root_.string(), {"db", std::nullopt, std::nullopt, std::nullopt}));
-    EXPECT_EQ(slurp(root_ / "etc/shadow"), kShadow);
+    EXPECT_EQ(readText(root_ / "etc/shadow"), kShadow);
     EXPECT_FALSE(fs::exists(root_ / "root/.ssh"));
 }
 
@@ -139,12 +134,12 @@ TEST_F(NspawnMachineConfig, StaticNetworkEnablesNetworkd)
     fs::create_directories(root_ / "etc/systemd/network");
     std::ofstream(root_ / "etc/systemd/network/80-zenith-host0.network") << "[Match]\nName=host0\n";
     ASSERT_TRUE(applyIdentity(root_.string(), {"web1", std::nullopt, std::nullopt, n}));
-    EXPECT_EQ(slurp(root_ / "etc/systemd/network/10-zenith-host0.network"), renderNetworkdConfig(n));
+    EXPECT_EQ(readText(root_ / "etc/systemd/network/10-zenith-host0.network"), renderNetworkdConfig(n));
     EXPECT_LT(std::string("10-zenith-host0.network"), std::string("80-container-host0.network"));
     EXPECT_FALSE(fs::exists(root_ / "etc/systemd/network/80-zenith-host0.network"));
     EXPECT_EQ(fs::read_symlink(root_ / "etc/systemd/system/multi-user.target.wants/systemd-networkd.service"),
               "/lib/systemd/system/systemd-networkd.service");
-    EXPECT_EQ(slurp(root_ / "etc/resolv.conf"), "# Written by zenith-provisionerd.\nnameserver 10.1.10.1\n");
+    EXPECT_EQ(readText(root_ / "etc/resolv.conf"), "# Written by zenith-provisionerd.\nnameserver 10.1.10.1\n");
 }
 
 TEST_F(NspawnMachineConfig, SymlinksCannotLeadOutOfTheTree)
@@ -159,9 +154,9 @@ TEST_F(NspawnMachineConfig, SymlinksCannotLeadOutOfTheTree)
     fs::create_symlink(out, root_ / "root/.ssh");
 
     auto r = applyIdentity(root_.string(), {"web1", std::nullopt, std::vector<std::string>{"ssh-rsa AAAA k"}, std::nullopt});
-    EXPECT_EQ(slurp(out / "victim"), "host file\n");
+    EXPECT_EQ(readText(out / "victim"), "host file\n");
     EXPECT_FALSE(fs::exists(out / "authorized_keys"));
-    EXPECT_EQ(slurp(root_ / "etc/hostname"), "web1\n");  // the link itself was replaced
+    EXPECT_EQ(readText(root_ / "etc/hostname"), "web1\n");  // the link itself was replaced
     EXPECT_FALSE(r);  // root/.ssh resolves inside the tree, where its target does not exist
     fs::remove_all(out);
 }
@@ -170,6 +165,6 @@ TEST_F(NspawnMachineConfig, SettingsFileIsWrittenAtomically)
 {
     auto path = root_ / "web1.nspawn";
     ASSERT_TRUE(writeNspawnSettings(path.string(), {"web1", "", {}}));
-    EXPECT_EQ(slurp(path), renderNspawnSettings({"web1", "", {}}));
+    EXPECT_EQ(readText(path), renderNspawnSettings({"web1", "", {}}));
     EXPECT_EQ(modeOf(path), 0644u);
 }

@@ -2,6 +2,8 @@
 // within its bound (two files of at most maxBytes), newest output in FILE.
 #include <gtest/gtest.h>
 
+#include "file_text.h"  // tests/support
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,17 +13,10 @@
 #include "drivers/nspawn/rotating_log.h"
 
 namespace fs = std::filesystem;
+using zenith::testsupport::readText;
 using zenith::drivers::nspawn::RotatingLog;
 
 namespace {
-
-std::string slurp(const fs::path& p)
-{
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 TEST(NspawnRotatingLog, NeverGrowsPastTwoFilesOfItsBound)
 {
@@ -38,7 +33,7 @@ TEST(NspawnRotatingLog, NeverGrowsPastTwoFilesOfItsBound)
     }
     EXPECT_LE(fs::file_size(file), 4096u);
     EXPECT_LE(fs::file_size(dir / "web1.console.1"), 4096u);
-    EXPECT_TRUE(slurp(file).ends_with("the end\n"));
+    EXPECT_TRUE(readText(file).ends_with("the end\n"));
     size_t files = 0;
     for ([[maybe_unused]] auto& e : fs::directory_iterator(dir))
         ++files;

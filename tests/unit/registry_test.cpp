@@ -152,7 +152,7 @@ TEST_F(RegistryTest, SchemaIsVersionedAndWal)
         sqlite3_finalize(st);
         return v;
     };
-    EXPECT_EQ(scalar("PRAGMA user_version"), "5");
+    EXPECT_EQ(scalar("PRAGMA user_version"), "6");
     EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");
     EXPECT_EQ(scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                      "AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
@@ -161,8 +161,8 @@ TEST_F(RegistryTest, SchemaIsVersionedAndWal)
 }
 
 // A database of the first schema gains the user namespace column, the
-// leases table and the checkpoints column, and its machines read back with
-// none.
+// leases tables, the checkpoints and SSH host key columns, and its machines
+// read back with none.
 TEST_F(RegistryTest, MigratesAVersionOneDatabase)
 {
     {
@@ -172,6 +172,7 @@ TEST_F(RegistryTest, MigratesAVersionOneDatabase)
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE machines DROP COLUMN uid_shift; ALTER TABLE machines DROP COLUMN checkpoints; "
+                           "ALTER TABLE machines DROP COLUMN ssh_host_keys; "
                            "DROP TABLE leases; DROP TABLE leases6; PRAGMA user_version = 1",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
@@ -181,6 +182,7 @@ TEST_F(RegistryTest, MigratesAVersionOneDatabase)
     auto m = sampleMachine("web2");
     m.uidShift = 589824;
     m.checkpoints = {{"vmid", "9101"}, {"node", "pve1"}};
+    m.sshHostKeys = {"ssh-ed25519 SHA256:GAUfW5O6dwdvq6rbH8ORvx34aqh6yETufcwAcr1Tz7U"};
     ASSERT_TRUE(reg->putMachine(m));
     auto all = reg->machines();
     ASSERT_EQ(all->size(), 2u);
@@ -188,6 +190,8 @@ TEST_F(RegistryTest, MigratesAVersionOneDatabase)
     EXPECT_TRUE(all->at(0).checkpoints.empty());
     EXPECT_EQ(all->at(1).uidShift, 589824u);
     EXPECT_EQ(all->at(1).checkpoints, m.checkpoints);
+    EXPECT_TRUE(all->at(0).sshHostKeys.empty());
+    EXPECT_EQ(all->at(1).sshHostKeys, m.sshHostKeys);
 }
 
 TEST_F(RegistryTest, RefusesASchemaFromTheFuture)

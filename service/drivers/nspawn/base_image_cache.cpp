@@ -17,6 +17,7 @@
 #include "drivers/nspawn/debootstrap_progress.h"
 #include "drivers/nspawn/mount_table.h"
 #include "drivers/nspawn/rootfs_clone.h"
+#include "drivers/nspawn/ssh_host_keys.h"
 #include "drivers/process.h"
 
 namespace zenith::drivers::nspawn {
@@ -32,6 +33,25 @@ core::Result<void> removeBuild(const std::string& tmp)
     if (auto r = unmountBelow(tmp); !r)
         return r;
     return removeTree(tmp);
+}
+
+// What every machine gets for itself is taken out of the image: OpenSSH's
+// postinst made host keys (a clone would share them) and enabled its server
+// (a machine enables it when its spec says ssh).
+core::Result<void> finishImage(const std::string& tree)
+{
+    if (auto r = removeHostKeys(tree); !r)
+        return r;
+    return setSshServerEnabled(tree, false);
+}
+
+std::optional<std::string> readStamp(const std::string& path)
+{
+    std::ifstream in(path);
+    std::string line;
+    if (!std::getline(in, line))
+        return std::nullopt;
+    return line;
 }
 
 }  // namespace
@@ -81,10 +101,18 @@ std::string BaseImageCache::pathFor(const ImageKey& key) const
     return (fs::path(dir_) / key.id()).string();
 }
 
+std::string BaseImageCache::packagesFileOf(const std::string& id) const
+{
+    return (fs::path(dir_) / (id + ".packages")).string();
+}
+
 bool BaseImageCache::has(const ImageKey& key) const
 {
     std::error_code ec;
-    return fs::is_directory(fs::symlink_status(pathFor(key), ec));
+    // An image of another package set (built by an earlier version) is
+    // rebuilt: machines rely on what kBaseImagePackages installs.
+    return fs::is_directory(fs::symlink_status(pathFor(key), ec)) &&
+           readStamp(packagesFileOf(key.id())) == std::string(kBaseImagePackages);
 }
 
 std::timed_mutex& BaseImageCache::lockFor(const std::string& id)
@@ -156,7 +184,7 @@ core::Result<std::string> BaseImageCache::ensure(const ImageKey& key, const std:
     DebootstrapProgress parser;
     std::deque<std::string> tail;  // the end of debootstrap's log, for the error message
     RunOptions ro;
-    ro.argv = debootstrapArgv({key.release, key.arch, tmp, mirror, keyring});
+    ro.argv = debootstrapArgv({key.release, key.arch, tmp, mirror, keyring, debootstrapScript(key.distro)});
     ro.env = debootstrapEnv();
     ro.onFd3 = [&](std::string_view line) {
         if (parser.feed(line) && progress)
@@ -186,6 +214,17 @@ core::Result<std::string> BaseImageCache::ensure(const ImageKey& key, const std:
         return core::fail(core::ErrorCode::BackendFailed,
                           fmt::format("debootstrap of {} from {} failed ({}): {}", id, mirror, st->describe(), why));
     }
+    if (auto r = finishImage(tmp); !r) {
+        (void)removeBuild(tmp);
+        return std::unexpected(r.error());
+    }
+    // An image of an older package set makes way (machines made from it are
+    // snapshots or copies of their own).
+    if (fs::exists(fs::symlink_status(target, ec)))
+        if (auto r = removeBuild(target); !r) {
+            (void)removeBuild(tmp);
+            return std::unexpected(r.error());
+        }
     if (::rename(tmp.c_str(), target.c_str()) != 0) {
         int err = errno;
         (void)removeBuild(tmp);
@@ -193,6 +232,7 @@ core::Result<std::string> BaseImageCache::ensure(const ImageKey& key, const std:
                           fmt::format("cannot rename {} to {}: {}", tmp, target, std::strerror(err)));
     }
     recordTreeSize(target, sizeFileOf(id));
+    std::ofstream(packagesFileOf(id), std::ios::trunc) << kBaseImagePackages << '\n';
     if (progress)
         progress(1.0, "base image " + id + " ready");
     return target;

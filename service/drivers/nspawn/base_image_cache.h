@@ -1,5 +1,7 @@
-// Base images, built once per (distro, release, arch) with debootstrap into
-// <state-dir>/images/<id> and reused by every create. A build happens in a
+// Base images, built once per (distro, release, arch, package set) with
+// debootstrap into <state-dir>/images/<id> and reused by every create;
+// <id>.packages says which package set it holds (another one is rebuilt).
+// A build happens in a
 // `.tmp-<id>-*` directory next to it and is renamed into place when
 // complete, so a cancelled or failed build leaves nothing that looks like
 // an image. On btrfs the image is a subvolume, so clones are snapshots.
@@ -50,6 +52,8 @@ public:
 private:
     std::timed_mutex& lockFor(const std::string& id);
     std::string sizeFileOf(const std::string& id) const;
+    // The package set the image was built with (kBaseImagePackages).
+    std::string packagesFileOf(const std::string& id) const;
 
     std::string dir_;
     std::mutex locksMutex_;

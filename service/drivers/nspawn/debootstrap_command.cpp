@@ -9,6 +9,8 @@ Argv debootstrapArgv(const DebootstrapRequest& r)
     if (r.keyring)
         argv.push_back("--keyring=" + *r.keyring);
     argv.insert(argv.end(), {"--debian-installer", r.release, r.target, r.mirror});
+    if (r.script)
+        argv.push_back(*r.script);
     return argv;
 }
 

@@ -15,11 +15,13 @@ struct DebootstrapRequest {
     std::string target;   // the temp dir the image is built in
     std::string mirror;
     std::optional<std::string> keyring;
+    std::optional<std::string> script;  // debootstrap's script, when named (debootstrapScript)
 };
 
-// Packages a minbase image needs to boot under systemd-nspawn and to be
-// configured (ip) by the backend.
-inline constexpr const char* kBaseImagePackages = "systemd,dbus,iproute2";
+// Packages a minbase image needs to boot under systemd-nspawn, to be
+// configured (ip) by the backend, and to be a VPS (an SSH server, which
+// each machine enables and gets host keys for itself).
+inline constexpr const char* kBaseImagePackages = "systemd,dbus,iproute2,openssh-server";
 
 // `debootstrap --variant=minbase --include=... --arch=A [--keyring=K]
 //  --debian-installer RELEASE TARGET MIRROR`; --debian-installer makes it

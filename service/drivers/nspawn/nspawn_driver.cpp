@@ -22,6 +22,7 @@
 #include "drivers/nspawn/root_password.h"
 #include "drivers/nspawn/rootfs_clone.h"
 #include "drivers/nspawn/rootfs_files.h"
+#include "drivers/nspawn/ssh_host_keys.h"
 #include "drivers/nspawn/uid_range.h"
 #include "net/host_links.h"
 
@@ -68,9 +69,11 @@ public:
           runner_(std::move(runner)),
           images_((fs::path(o_.stateDir) / "images").string()),
           hostArch_(hostArch()),
+          foreignArchs_(foreignArchitectures(hostArch_)),
           uids_(settingsDir())
     {
         images_.removeStaleBuilds();
+        removeStaleHostKeyDirs(keyWorkDir());
         runner_->setExitListener([this](const std::string& name) {
             StateListener l;
             {
@@ -89,7 +92,9 @@ public:
     {
         // The host's listening ports are read only when ports are asked for
         // (a few small /proc reads).
-        if (auto r = validateNspawnSpec(spec, o_, hostArch_, spec.ports ? hostListeningPorts() : ListeningPorts{}); !r)
+        if (auto r = validateNspawnSpec(spec, o_, hostArch_, spec.ports ? hostListeningPorts() : ListeningPorts{},
+                                        foreignArchs_);
+            !r)
             return r;
         // A limit is enforced or refused, never recorded and ignored.
         const LimitSupport can = runner_->limitSupport();
@@ -163,15 +168,17 @@ public:
             auto mirror = mirrorFor(key, o_);
             if (!mirror)
                 return std::unexpected(mirror.error());
-            auto keyring = archiveKeyring(key.distro);
-            if (keyring && !exists(*keyring))
+            // Never an unverified bootstrap: no keyring, no debootstrap.
+            const auto keyring = archiveKeyring(key.distro);
+            if (!exists(keyring.path))
                 return core::fail(ErrorCode::BackendUnavailable,
-                                  fmt::format("{} is missing (install the {}-keyring package)", *keyring, key.distro));
+                                  fmt::format("{} images need the archive keyring {}: install the {} package",
+                                              key.distro, keyring.path, keyring.package));
             bool cached = images_.has(key);
             ctx.progress(kArchDone, "base-image",
                          cached ? "using cached image " + key.id() : "building " + key.id() + " from " + *mirror);
             auto image = images_.ensure(
-                key, *mirror, keyring,
+                key, *mirror, keyring.path,
                 [&](double f, std::string_view msg) {
                     ctx.progress(kArchDone + (kImageDone - kArchDone) * f, "base-image", msg);
                 },
@@ -186,10 +193,8 @@ public:
 
         MachineFacts facts{key.distro, key.release, key.arch, {}, {}, 0, machinePath(name)};
         facts.addresses = addressesOf(spec);
-        auto shift = cloneConfigureStart(name, source, spec, *prepared, start, ctx);
-        if (!shift)
-            return std::unexpected(shift.error());
-        facts.uidShift = *shift;
+        if (auto r = cloneConfigureStart(name, source, spec, *prepared, start, ctx, facts); !r)
+            return std::unexpected(r.error());
         return facts;
     }
 
@@ -214,11 +219,9 @@ public:
 
         MachineFacts facts{src.distro, src.release, src.arch, {}, {}, 0, machinePath(newName)};
         facts.addresses = addressesOf(merged);
-        // A clone gets a range of its own: never the source's.
-        auto shift = cloneConfigureStart(newName, source, merged, *prepared, start, ctx);
-        if (!shift)
-            return std::unexpected(shift.error());
-        facts.uidShift = *shift;
+        // A clone gets a range and host keys of its own: never the source's.
+        if (auto r = cloneConfigureStart(newName, source, merged, *prepared, start, ctx, facts); !r)
+            return std::unexpected(r.error());
         return facts;
     }
 
@@ -357,6 +360,7 @@ private:
                            spec.pool.value_or(o_.pool));
     }
 
+    std::string keyWorkDir() const { return (fs::path(o_.stateDir) / "run").string(); }
     std::string machinePath(const std::string& name) const { return (fs::path(o_.machinesDir) / name).string(); }
     std::string settingsDir() const { return o_.settingsDir.empty() ? o_.machinesDir : o_.settingsDir; }
     std::string settingsPath(const std::string& name) const
@@ -456,10 +460,11 @@ private:
         return p;
     }
 
-    // Returns the machine's uid shift (its user namespace).
-    core::Result<uint32_t> cloneConfigureStart(const std::string& name, const std::string& source,
-                                               const core::MachineSpec& spec, const PreparedIdentity& id, bool start,
-                                               JobContext& ctx)
+    // Fills in the machine's uid shift (its user namespace) and the
+    // fingerprints of its new SSH host keys.
+    core::Result<void> cloneConfigureStart(const std::string& name, const std::string& source,
+                                           const core::MachineSpec& spec, const PreparedIdentity& id, bool start,
+                                           JobContext& ctx, MachineFacts& facts)
     {
         std::error_code ec;
         fs::create_directories(o_.machinesDir, ec);
@@ -480,6 +485,10 @@ private:
         Identity identity{name, id.passwordHash, spec.sshAuthorizedKeys, id.network};
         if (auto r = applyIdentity(rootfs, identity); !r)
             return rollback(name, r.error());
+        auto sshKeys = configureSsh(name, rootfs, spec.ssh);
+        if (!sshKeys)
+            return rollback(name, sshKeys.error());
+        facts.sshHostKeys = std::move(*sshKeys);
         // The range is reserved until the settings file records it.
         auto shift = uids_.reserve();
         if (!shift)
@@ -494,15 +503,52 @@ private:
                      fmt::format("configured; user namespace: host uids {}-{}", *shift, *shift + kUidRangeSize - 1));
         if (ctx.cancelRequested())
             return rollback(name, std::nullopt);
+        facts.uidShift = *shift;
         if (!start)
-            return *shift;
+            return {};
 
         ctx.progress(kConfigureDone, "start", "booting " + name);
         RunTarget t{name, rootfs, settingsPath(name), spec.cpuQuota.value_or(0), spec.memoryMax.value_or(0)};
         if (auto r = runner_->start(t, ctx.stopToken(), o_.startTimeout); !r)
             return rollback(name, r.error().code == ErrorCode::Cancelled ? std::nullopt : std::optional(r.error()));
         ctx.progress(1.0, "start", runningMessage(name, rootfs, *shift));
-        return *shift;
+        return {};
+    }
+
+    // New SSH host keys for every tree with an OpenSSH server (so that
+    // enabling it later needs none), and its server enabled or disabled as
+    // the spec says (left as the tree has it when the spec says nothing: a
+    // clone keeps its source's choice). Returns the keys' fingerprints.
+    core::Result<std::vector<std::string>> configureSsh(const std::string& name, const std::string& rootfs,
+                                                        std::optional<bool> ssh) const
+    {
+        if (!hasSshServer(rootfs)) {
+            if (ssh.value_or(false))
+                return core::fail(ErrorCode::InvalidArgs,
+                                  fmt::format("ssh: {} has no OpenSSH server (/usr/sbin/sshd); its source was made "
+                                              "from an image without one",
+                                              name));
+            return std::vector<std::string>{};
+        }
+        auto owner = treeRootOwner(rootfs);
+        if (!owner)
+            return std::unexpected(owner.error());
+        auto keys = generateHostKeys(keyWorkDir(), name);
+        if (!keys)
+            return std::unexpected(keys.error());
+        if (auto r = installHostKeys(rootfs, *keys, *owner); !r)
+            return std::unexpected(r.error());
+        if (ssh)
+            if (auto r = setSshServerEnabled(rootfs, *ssh, *owner); !r)
+                return std::unexpected(r.error());
+        std::vector<std::string> fingerprints;
+        for (const auto& k : *keys) {
+            auto fp = hostKeyFingerprint(k.publicKey);
+            if (!fp)
+                return std::unexpected(fp.error());
+            fingerprints.push_back(std::move(*fp));
+        }
+        return fingerprints;
     }
 
     // Undo a half-made machine; `why` nullopt means it was cancelled.
@@ -567,6 +613,9 @@ private:
     std::shared_ptr<MachineRunner> runner_;
     mutable BaseImageCache images_;
     std::string hostArch_;
+    // Architectures whose binaries run here under qemu-user-static (read at
+    // start: installing it is an admin's act, followed by a restart).
+    std::vector<std::string> foreignArchs_;
     UidRangeAllocator uids_;
     std::mutex listenerMutex_;
     StateListener listener_;

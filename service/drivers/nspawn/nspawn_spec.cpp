@@ -28,11 +28,6 @@ bool validInterfaceName(std::string_view s)
     });
 }
 
-std::string_view ubuntuMirrorKey(std::string_view arch)
-{
-    return arch == "arm64" ? "UbuntuPortsMirror=" : "UbuntuMirror=";
-}
-
 // A machine joins the default bridge or one the admin listed: a bridge
 // decides which network a tenant is on.
 core::Result<void> checkBridgeAllowed(const std::string& bridge, const NspawnOptions& o)
@@ -94,7 +89,7 @@ core::Result<void> checkHostPorts(const core::MachineSpec& s, const NspawnOption
 ImageKey imageKeyFor(const core::MachineSpec& spec, std::string_view hostArch)
 {
     std::string distro = spec.distro.value_or(std::string(kDefaultDistro));
-    std::string release = spec.release.value_or(std::string(defaultRelease(distro)));
+    std::string release = canonicalRelease(distro, spec.release.value_or(std::string(defaultRelease(distro))));
     std::string arch = spec.arch.value_or(std::string(hostArch));
     return {distro, release, arch};
 }
@@ -107,18 +102,20 @@ std::string effectiveBridge(const core::MachineSpec& spec, const NspawnOptions& 
 core::Result<std::string> mirrorFor(const ImageKey& key, const NspawnOptions& options)
 {
     if (key.distro == "ubuntu") {
-        const std::string& m = key.arch == "arm64" ? options.ubuntuPortsMirror : options.ubuntuMirror;
-        if (m.empty())
-            return core::fail(ErrorCode::InvalidArgs,
-                              fmt::format("distro: ubuntu needs {} in the [Nspawn] section of the config",
-                                          ubuntuMirrorKey(key.arch)));
-        return m;
+        // Ubuntu keeps amd64 (and i386) in its archive, every other
+        // architecture in its ports archive.
+        const bool ports = key.arch != "amd64" && key.arch != "i386";
+        const std::string& m = ports ? options.ubuntuPortsMirror : options.ubuntuMirror;
+        if (!m.empty())
+            return m;
+        return std::string(ports ? kUbuntuPortsArchive : kUbuntuArchive);
     }
     return resolveDebianMirror(options.debianMirror, options.aptDir);
 }
 
 core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOptions& options,
-                                      std::string_view hostArch, const ListeningPorts& listening)
+                                      std::string_view hostArch, const ListeningPorts& listening,
+                                      const std::vector<std::string>& runnableForeign)
 {
     auto unsupported = [](std::string_view key, std::string_view why) {
         return core::fail(ErrorCode::InvalidArgs, fmt::format("{}: not supported by the nspawn backend ({})", key, why));
@@ -131,8 +128,6 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
         return unsupported("wireguard_config", "WireGuard is not set up by this backend");
     if (s.ipv6Mode && *s.ipv6Mode != "none" && *s.ipv6Mode != "native")
         return unsupported("ipv6_mode", "only none and native");
-    if (s.ssh && *s.ssh)
-        return unsupported("ssh", "the minbase image has no SSH server; ssh_authorized_keys are installed for root");
     // Accepted and then ignored would be worse than refused: nothing here
     // enforces these yet.
     if (s.diskMax)
@@ -151,14 +146,17 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
     if (std::find(releases.begin(), releases.end(), key.release) == releases.end())
         return core::fail(ErrorCode::InvalidArgs, fmt::format("release: unknown {} release \"{}\" (known: {})",
                                                               key.distro, key.release, joined(releases)));
-    if (key.arch != hostArch)
-        return core::fail(ErrorCode::InvalidArgs,
-                          fmt::format("arch: this host runs {} containers only, not \"{}\" (foreign architectures "
-                                      "would need qemu-user-static emulation)",
-                                      hostArch, key.arch));
-    if (key.distro == "ubuntu") {
-        if (auto m = mirrorFor(key, options); !m)
-            return std::unexpected(m.error());
+    if (key.arch != hostArch) {
+        const auto binfmt = qemuBinfmtName(key.arch);
+        if (!binfmt)
+            return core::fail(ErrorCode::InvalidArgs,
+                              fmt::format("arch: \"{}\" is not an architecture this backend builds (amd64, arm64)",
+                                          key.arch));
+        if (std::find(runnableForeign.begin(), runnableForeign.end(), key.arch) == runnableForeign.end())
+            return core::fail(ErrorCode::BackendUnavailable,
+                              fmt::format("arch: this host runs {} containers; {} ones need user-mode emulation: "
+                                          "install qemu-user-static (its binfmt_misc handler {} with flag F)",
+                                          hostArch, key.arch, *binfmt));
     }
 
     if (s.password && s.passwordHash)

@@ -33,6 +33,7 @@ struct MachineInfo {  // every property of org.zenith.Provisioner.Machine
     uint32_t vmid = 0;
     uint32_t createdByUid = 0;
     uint32_t uidShift = 0;  // host uid of the machine's root (its user namespace), 0 for none
+    std::vector<std::string> sshHostKeys;  // "ssh-ed25519 SHA256:..." (SSHHostKeys)
 };
 
 struct JobSummary {  // one row of ListJobs

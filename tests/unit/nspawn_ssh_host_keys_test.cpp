@@ -1,0 +1,124 @@
+// SSH host keys: fingerprints as OpenSSH computes them, keys of their own
+// per call, installed inside the tree only (a tenant's symlink leads
+// nowhere), old keys removed, the server switched on and off.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "file_text.h"  // tests/support
+
+#include "drivers/nspawn/ssh_host_keys.h"
+
+using namespace zenith::drivers::nspawn;
+namespace fs = std::filesystem;
+using zenith::testsupport::readText;
+
+namespace {
+
+class SshHostKeys : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char tmpl[] = "/tmp/zenith-hostkeys-test-XXXXXX";
+        dir_ = ::mkdtemp(tmpl);
+        root_ = dir_ / "tree";
+        fs::create_directories(root_ / "etc/ssh");
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path dir_, root_;
+};
+
+}  // namespace
+
+TEST(SshHostKeyFingerprint, IsWhatSshKeygenShows)
+{
+    // Expected values printed by `ssh-keygen -lf` for these keys.
+    EXPECT_EQ(hostKeyFingerprint("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFiXxQs9Gc0LG/jNe22Jsp6Mk66m5nKQ4J7QLZ0ElHmN "
+                                 "root@fixed\n")
+                  .value_or("error"),
+              "ssh-ed25519 SHA256:GAUfW5O6dwdvq6rbH8ORvx34aqh6yETufcwAcr1Tz7U");
+    EXPECT_EQ(hostKeyFingerprint("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFa/sU3A3DoWD"
+                                 "Btr0WC/74qeI0yF87cWmyEUSXN+wVq0Nnz+fyUiffC9CLy7kWgzdwTdoywlPdAAIEtlyOxnQfo= x")
+                  .value_or("error"),
+              "ecdsa-sha2-nistp256 SHA256:9Xh6s/79pBwfDdFNHG++0SZ80GZodwBh9jE8D8b5vB4");
+}
+
+TEST(SshHostKeyFingerprint, RefusesWhatIsNoPublicKeyLine)
+{
+    for (const char* bad : {"", "ssh-ed25519", "ssh-ed25519 ", " AAAAC3NzaC1lZDI1NTE5", "ssh-ed25519 !!!!",
+                            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFiXxQs9Gc0LG/jNe22Jsp6Mk66m5nKQ4J7QLZ0ElHm",
+                            // The blob says ssh-ed25519; the line says otherwise.
+                            "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIFiXxQs9Gc0LG/jNe22Jsp6Mk66m5nKQ4J7QLZ0ElHmN x"}) {
+        auto r = hostKeyFingerprint(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().code, zenith::core::ErrorCode::InvalidArgs);
+    }
+}
+
+TEST_F(SshHostKeys, EachCallMakesKeysOfItsOwnAndLeavesNoFileBehind)
+{
+    auto a = generateHostKeys(dir_ / "work", "web1");
+    auto b = generateHostKeys(dir_ / "work", "web2");
+    ASSERT_TRUE(a) << a.error().message;
+    ASSERT_TRUE(b) << b.error().message;
+    ASSERT_EQ(a->size(), 2u);
+    EXPECT_EQ((*a)[0].type, "ed25519");
+    EXPECT_TRUE((*a)[0].publicKey.starts_with("ssh-ed25519 ")) << (*a)[0].publicKey;
+    EXPECT_NE((*a)[0].publicKey.find(" root@web1"), std::string::npos);
+    EXPECT_TRUE((*a)[1].publicKey.starts_with("ecdsa-sha2-nistp256 ")) << (*a)[1].publicKey;
+    EXPECT_TRUE((*a)[0].privateKey.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
+    for (size_t i = 0; i < a->size(); ++i) {
+        EXPECT_NE((*a)[i].publicKey, (*b)[i].publicKey);
+        EXPECT_TRUE(hostKeyFingerprint((*a)[i].publicKey));
+    }
+    EXPECT_TRUE(fs::is_empty(dir_ / "work"));
+    // What a daemon killed half-way left is removed at the next start.
+    fs::create_directories(dir_ / "work" / ".hostkeys-AbC123");
+    std::ofstream(dir_ / "work" / ".hostkeys-AbC123" / "ssh_host_ed25519_key") << "secret";
+    std::ofstream(dir_ / "work" / "web1.pid") << "1";
+    removeStaleHostKeyDirs(dir_ / "work");
+    EXPECT_FALSE(fs::exists(dir_ / "work" / ".hostkeys-AbC123"));
+    EXPECT_TRUE(fs::exists(dir_ / "work" / "web1.pid"));
+}
+
+TEST_F(SshHostKeys, InstalledInsideTheTreeOnlyAndOldKeysGo)
+{
+    std::ofstream(root_ / "etc/ssh/ssh_host_rsa_key") << "the template's key";
+    std::ofstream(root_ / "etc/ssh/ssh_host_rsa_key.pub") << "ssh-rsa AAAA old";
+    // A tenant's trap: the key's path leads to a host file.
+    std::ofstream(dir_ / "host-file") << "host\n";
+    fs::create_symlink(dir_ / "host-file", root_ / "etc/ssh/ssh_host_ed25519_key");
+    auto keys = generateHostKeys(dir_ / "work", "web1");
+    ASSERT_TRUE(keys);
+    ASSERT_TRUE(installHostKeys(root_, *keys, {0, 0}));
+    EXPECT_EQ(readText(dir_ / "host-file"), "host\n");
+    EXPECT_FALSE(fs::exists(root_ / "etc/ssh/ssh_host_rsa_key"));
+    EXPECT_FALSE(fs::exists(root_ / "etc/ssh/ssh_host_rsa_key.pub"));
+    EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(root_ / "etc/ssh/ssh_host_ed25519_key")));
+    EXPECT_EQ(readText(root_ / "etc/ssh/ssh_host_ed25519_key"), (*keys)[0].privateKey);
+    EXPECT_EQ(readText(root_ / "etc/ssh/ssh_host_ecdsa_key.pub"), (*keys)[1].publicKey);
+    struct stat st {};
+    ASSERT_EQ(::stat((root_ / "etc/ssh/ssh_host_ed25519_key").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    ASSERT_EQ(::stat((root_ / "etc/ssh/ssh_host_ed25519_key.pub").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644u);
+}
+
+TEST_F(SshHostKeys, TheServerIsSwitchedOnAndOff)
+{
+    EXPECT_FALSE(hasSshServer(root_));
+    fs::create_directories(root_ / "usr/sbin");
+    std::ofstream(root_ / "usr/sbin/sshd") << "";
+    EXPECT_TRUE(hasSshServer(root_));
+    const fs::path wants = root_ / "etc/systemd/system/multi-user.target.wants/ssh.service";
+    ASSERT_TRUE(setSshServerEnabled(root_, true));
+    EXPECT_EQ(fs::read_symlink(wants), "/lib/systemd/system/ssh.service");
+    ASSERT_TRUE(setSshServerEnabled(root_, false));
+    EXPECT_FALSE(fs::exists(fs::symlink_status(wants)));
+    ASSERT_TRUE(setSshServerEnabled(root_, false));  // already off
+}
