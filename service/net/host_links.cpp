@@ -19,16 +19,19 @@ LinkKind linkKind(const std::string& name)
         return LinkKind::Missing;
     drivers::UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (sock.get() < 0)
-        return LinkKind::Missing;
+        return LinkKind::Unknown;
     ethtool_drvinfo info{};
     info.cmd = ETHTOOL_GDRVINFO;
     ifreq req{};
     std::memcpy(req.ifr_name, name.data(), name.size());
     req.ifr_data = reinterpret_cast<char*>(&info);
-    if (::ioctl(sock.get(), SIOCETHTOOL, &req) != 0)
+    if (::ioctl(sock.get(), SIOCETHTOOL, &req) != 0) {
         // ENODEV: no such link. EOPNOTSUPP: a link whose driver says
         // nothing about itself (loopback), which is no bridge.
-        return errno == ENODEV ? LinkKind::Missing : LinkKind::Other;
+        if (errno == ENODEV)
+            return LinkKind::Missing;
+        return errno == EOPNOTSUPP ? LinkKind::Other : LinkKind::Unknown;
+    }
     return std::strncmp(info.driver, "bridge", sizeof info.driver) == 0 ? LinkKind::Bridge : LinkKind::Other;
 }
 

@@ -8,9 +8,10 @@
 
 namespace zenith::net {
 
-enum class LinkKind { Missing, Bridge, Other };
+enum class LinkKind { Missing, Bridge, Other, Unknown };
 
-// What the link `name` is (its driver, as `ethtool -i` reports it).
+// What the link `name` is (its driver, as `ethtool -i` reports it);
+// Unknown when the kernel would not say (no socket, a refused ioctl).
 LinkKind linkKind(const std::string& name);
 
 }  // namespace zenith::net

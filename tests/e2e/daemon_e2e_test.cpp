@@ -523,6 +523,7 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
     // test machine reaches no Ubuntu mirror, and must not try).
     std::ofstream(daemon_->root / "network.conf") << "[Nspawn]\nBridge=zbr0\nPool=lab\n"
                                                      "UbuntuMirror=http://127.0.0.1:9/ubuntu\n"
+                                                     "UbuntuPortsMirror=http://127.0.0.1:9/ubuntu\n"
                                                      "[Pool.lab]\nSubnet=10.77.0.0/24\nGateway=10.77.0.1\n"
                                                      "DNS=10.77.0.1\nRange=10.77.0.10-10.77.0.20\n"
                                                      "Subnet=fd77::/64\nGateway=fd77::1\n";
@@ -560,6 +561,8 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
         spec.setIpv4("auto").setIpv6("auto").setIpv6Mode("native");
         if (name == names[0])
             spec.setSsh(true).setSshAuthorizedKeys({customerKey});
+        else
+            spec.setSsh(false);
         auto made = c.create(name, "nspawn", spec);
         ASSERT_TRUE(made.has_value()) << made.error().message;
         auto r = made->job.wait({}, 600s);
@@ -605,7 +608,8 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
               "# Written by zenith-provisionerd.\nnameserver 10.77.0.1\n");
 
     // SSH: a's server answers with the host keys its Machine object names
-    // (made for it: b's differ), and the customer's key logs in as root.
+    // (made for it: b's differ), and the customer's key logs in as root;
+    // b (ssh=false) serves none.
     ASSERT_EQ(a->sshHostKeys.size(), 2u);
     ASSERT_EQ(b->sshHostKeys.size(), 2u);
     EXPECT_NE(a->sshHostKeys, b->sshHostKeys);
@@ -633,7 +637,7 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
          "hostname"}));
     EXPECT_EQ(src, 0);
     EXPECT_EQ(trim(who), names[0]);
-    // b's server is there but not enabled: nothing listens on its port 22.
+    // b's server is there but switched off: nothing listens on its port 22.
     EXPECT_EQ(run(daemon_->inNetwork({"ssh-keyscan", "-T", "2", "10.77.0.11"})).second.find("ssh-"),
               std::string::npos);
 
@@ -662,7 +666,9 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
     EXPECT_FALSE(r->ok());
     if (fs::exists("/usr/share/keyrings/ubuntu-archive-keyring.gpg")) {
         EXPECT_EQ(r->errorName, "org.zenith.Provisioner.Error.BackendFailed") << r->errorMessage;
-        EXPECT_NE(r->errorMessage.find("ubuntu-noble-amd64 from http://127.0.0.1:9/ubuntu"), std::string::npos)
+        EXPECT_NE(r->errorMessage.find("ubuntu-noble-" + trim(run({"dpkg", "--print-architecture"}).second) +
+                                       " from http://127.0.0.1:9/ubuntu"),
+                  std::string::npos)
             << r->errorMessage;
     } else {
         EXPECT_EQ(r->errorName, "org.zenith.Provisioner.Error.BackendUnavailable") << r->errorMessage;

@@ -305,6 +305,17 @@ TEST_F(NspawnDriverTest, CloneNeedsAStoppedSourceAndGetsItsOwnIdentity)
     EXPECT_TRUE(fs::exists(dir_ / "machines" / "web2.nspawn"));
 }
 
+TEST_F(NspawnDriverTest, ATreeWithoutSshdStillLosesItsSourcesHostKeys)
+{
+    fs::create_directories(dir_ / "machines" / "tpl" / "etc/ssh");
+    std::ofstream(dir_ / "machines" / "tpl" / "etc/ssh/ssh_host_ed25519_key") << "the template's";
+    RecordingJobContext ctx;
+    auto r = driver_->create("web1", fromTemplate(), false, ctx);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->sshHostKeys.empty());
+    EXPECT_FALSE(fs::exists(dir_ / "machines" / "web1" / "etc/ssh/ssh_host_ed25519_key"));
+}
+
 TEST_F(NspawnDriverTest, SshNeedsAServerInTheTreeAndChangesNothingWithout)
 {
     auto spec = fromTemplate();
@@ -337,11 +348,14 @@ TEST_F(NspawnDriverTest, EveryMachineGetsHostKeysOfItsOwn)
     EXPECT_EQ(hostKeyFingerprint(pub).value_or(""), web1->sshHostKeys[0]);
     EXPECT_EQ(fs::read_symlink(dir_ / "machines" / "web1" / "etc/systemd/system/multi-user.target.wants/ssh.service"),
               "/lib/systemd/system/ssh.service");
+    EXPECT_FALSE(fs::exists(dir_ / "machines" / "web1" / "etc/ssh/sshd_not_to_be_run"));
 
     auto src = record("web1");
     RecordingJobContext c2;
+    spec.ssh = false;
     auto web2 = driver_->clone(src, "web2", spec, false, c2);
     ASSERT_TRUE(web2) << web2.error().message;
+    EXPECT_TRUE(fs::exists(dir_ / "machines" / "web2" / "etc/ssh/sshd_not_to_be_run"));
     ASSERT_EQ(web2->sshHostKeys.size(), 2u);
     EXPECT_NE(web2->sshHostKeys, web1->sshHostKeys);
     EXPECT_NE(readText(dir_ / "machines" / "web2" / "etc/ssh/ssh_host_ed25519_key"),

@@ -135,11 +135,24 @@ TEST_F(NspawnMachineConfig, StaticNetworkEnablesNetworkd)
     std::ofstream(root_ / "etc/systemd/network/80-zenith-host0.network") << "[Match]\nName=host0\n";
     ASSERT_TRUE(applyIdentity(root_.string(), {"web1", std::nullopt, std::nullopt, n}));
     EXPECT_EQ(readText(root_ / "etc/systemd/network/10-zenith-host0.network"), renderNetworkdConfig(n));
-    EXPECT_LT(std::string("10-zenith-host0.network"), std::string("80-container-host0.network"));
+    EXPECT_LT(fs::path(kNetworkdFile).filename().string(), std::string("80-container-host0.network"));
     EXPECT_FALSE(fs::exists(root_ / "etc/systemd/network/80-zenith-host0.network"));
     EXPECT_EQ(fs::read_symlink(root_ / "etc/systemd/system/multi-user.target.wants/systemd-networkd.service"),
               "/lib/systemd/system/systemd-networkd.service");
     EXPECT_EQ(readText(root_ / "etc/resolv.conf"), "# Written by zenith-provisionerd.\nnameserver 10.1.10.1\n");
+}
+
+// A machine configured before: its file moves to where networkd takes it
+// (at its next start), content and all.
+TEST_F(NspawnMachineConfig, TheOldNetworkdFileMovesAtStart)
+{
+    ASSERT_TRUE(moveLegacyNetworkdFile(root_.string()));  // nothing to move
+    EXPECT_FALSE(fs::exists(root_ / kNetworkdFile));
+    fs::create_directories(root_ / "etc/systemd/network");
+    std::ofstream(root_ / "etc/systemd/network/80-zenith-host0.network") << "[Match]\nName=host0\n[Network]\nAddress=10.0.0.5/24\n";
+    ASSERT_TRUE(moveLegacyNetworkdFile(root_.string()));
+    EXPECT_EQ(readText(root_ / kNetworkdFile), "[Match]\nName=host0\n[Network]\nAddress=10.0.0.5/24\n");
+    EXPECT_FALSE(fs::exists(root_ / "etc/systemd/network/80-zenith-host0.network"));
 }
 
 TEST_F(NspawnMachineConfig, SymlinksCannotLeadOutOfTheTree)

@@ -71,7 +71,7 @@ TEST_F(SshHostKeys, EachCallMakesKeysOfItsOwnAndLeavesNoFileBehind)
     EXPECT_TRUE((*a)[0].publicKey.starts_with("ssh-ed25519 ")) << (*a)[0].publicKey;
     EXPECT_NE((*a)[0].publicKey.find(" root@web1"), std::string::npos);
     EXPECT_TRUE((*a)[1].publicKey.starts_with("ecdsa-sha2-nistp256 ")) << (*a)[1].publicKey;
-    EXPECT_TRUE((*a)[0].privateKey.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
+    EXPECT_TRUE((*a)[0].privateKey.reveal().starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
     for (size_t i = 0; i < a->size(); ++i) {
         EXPECT_NE((*a)[i].publicKey, (*b)[i].publicKey);
         EXPECT_TRUE(hostKeyFingerprint((*a)[i].publicKey));
@@ -84,6 +84,22 @@ TEST_F(SshHostKeys, EachCallMakesKeysOfItsOwnAndLeavesNoFileBehind)
     removeStaleHostKeyDirs(dir_ / "work");
     EXPECT_FALSE(fs::exists(dir_ / "work" / ".hostkeys-AbC123"));
     EXPECT_TRUE(fs::exists(dir_ / "work" / "web1.pid"));
+}
+
+// The tenant's /etc/ssh leads to a host directory: the keys land inside
+// the tree all the same (the link resolves within it), never there.
+TEST_F(SshHostKeys, ADirectoryLinkLeadsNowhereOutside)
+{
+    fs::remove_all(root_ / "etc/ssh");
+    fs::create_directories(dir_ / "host-etc-ssh");
+    fs::create_symlink(dir_ / "host-etc-ssh", root_ / "etc/ssh");
+    auto keys = generateHostKeys(dir_ / "work", "web1");
+    ASSERT_TRUE(keys);
+    // Whether these succeed (inside the tree) or fail depends on what the
+    // link resolves to there; the host directory stays empty either way.
+    (void)installHostKeys(root_, *keys, {0, 0});
+    (void)setSshServerEnabled(root_, false);
+    EXPECT_TRUE(fs::is_empty(dir_ / "host-etc-ssh"));
 }
 
 TEST_F(SshHostKeys, InstalledInsideTheTreeOnlyAndOldKeysGo)
@@ -100,7 +116,7 @@ TEST_F(SshHostKeys, InstalledInsideTheTreeOnlyAndOldKeysGo)
     EXPECT_FALSE(fs::exists(root_ / "etc/ssh/ssh_host_rsa_key"));
     EXPECT_FALSE(fs::exists(root_ / "etc/ssh/ssh_host_rsa_key.pub"));
     EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(root_ / "etc/ssh/ssh_host_ed25519_key")));
-    EXPECT_EQ(readText(root_ / "etc/ssh/ssh_host_ed25519_key"), (*keys)[0].privateKey);
+    EXPECT_EQ(readText(root_ / "etc/ssh/ssh_host_ed25519_key"), (*keys)[0].privateKey.reveal());
     EXPECT_EQ(readText(root_ / "etc/ssh/ssh_host_ecdsa_key.pub"), (*keys)[1].publicKey);
     struct stat st {};
     ASSERT_EQ(::stat((root_ / "etc/ssh/ssh_host_ed25519_key").c_str(), &st), 0);
@@ -116,9 +132,28 @@ TEST_F(SshHostKeys, TheServerIsSwitchedOnAndOff)
     std::ofstream(root_ / "usr/sbin/sshd") << "";
     EXPECT_TRUE(hasSshServer(root_));
     const fs::path wants = root_ / "etc/systemd/system/multi-user.target.wants/ssh.service";
-    ASSERT_TRUE(setSshServerEnabled(root_, true));
-    EXPECT_EQ(fs::read_symlink(wants), "/lib/systemd/system/ssh.service");
+    const fs::path off = root_ / "etc/ssh/sshd_not_to_be_run";
     ASSERT_TRUE(setSshServerEnabled(root_, false));
-    EXPECT_FALSE(fs::exists(fs::symlink_status(wants)));
+    EXPECT_TRUE(fs::is_regular_file(off));
     ASSERT_TRUE(setSshServerEnabled(root_, false));  // already off
+    ASSERT_TRUE(setSshServerEnabled(root_, true));
+    EXPECT_FALSE(fs::exists(off));
+    EXPECT_EQ(fs::read_symlink(wants), "/lib/systemd/system/ssh.service");
+}
+
+// Ubuntu since 22.10 listens through ssh.socket: off is the marker file
+// every ssh unit checks (the socket's link stays, it starts nothing), and
+// on does not add ssh.service beside the socket (both would bind port 22).
+TEST_F(SshHostKeys, ASocketActivatedServerIsSwitchedByTheMarkerToo)
+{
+    const fs::path socketWants = root_ / "etc/systemd/system/sockets.target.wants/ssh.socket";
+    fs::create_directories(socketWants.parent_path());
+    fs::create_directories(root_ / "lib/systemd/system");
+    std::ofstream(root_ / "lib/systemd/system/ssh.socket") << "[Socket]\nListenStream=22\n";
+    fs::create_symlink("/lib/systemd/system/ssh.socket", socketWants);
+    ASSERT_TRUE(setSshServerEnabled(root_, false));
+    EXPECT_TRUE(fs::exists(root_ / "etc/ssh/sshd_not_to_be_run"));
+    ASSERT_TRUE(setSshServerEnabled(root_, true));
+    EXPECT_FALSE(fs::exists(root_ / "etc/ssh/sshd_not_to_be_run"));
+    EXPECT_FALSE(fs::exists(fs::symlink_status(root_ / "etc/systemd/system/multi-user.target.wants/ssh.service")));
 }

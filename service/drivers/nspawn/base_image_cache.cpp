@@ -218,21 +218,38 @@ core::Result<std::string> BaseImageCache::ensure(const ImageKey& key, const std:
         (void)removeBuild(tmp);
         return std::unexpected(r.error());
     }
+    // The stamp is written first and renamed in right after the image: an
+    // image without its stamp is rebuilt, never used for another set.
+    const std::string stamp = packagesFileOf(id), stampTmp = stamp + ".tmp";
+    {
+        std::ofstream out(stampTmp, std::ios::trunc);
+        out << kBaseImagePackages << '\n';
+        out.close();
+        if (!out) {
+            (void)removeBuild(tmp);
+            ::unlink(stampTmp.c_str());
+            return core::fail(core::ErrorCode::BackendFailed, fmt::format("cannot write {}", stampTmp));
+        }
+    }
     // An image of an older package set makes way (machines made from it are
     // snapshots or copies of their own).
     if (fs::exists(fs::symlink_status(target, ec)))
         if (auto r = removeBuild(target); !r) {
             (void)removeBuild(tmp);
+            ::unlink(stampTmp.c_str());
             return std::unexpected(r.error());
         }
     if (::rename(tmp.c_str(), target.c_str()) != 0) {
         int err = errno;
         (void)removeBuild(tmp);
+        ::unlink(stampTmp.c_str());
         return core::fail(core::ErrorCode::BackendFailed,
                           fmt::format("cannot rename {} to {}: {}", tmp, target, std::strerror(err)));
     }
+    if (::rename(stampTmp.c_str(), stamp.c_str()) != 0)
+        return core::fail(core::ErrorCode::BackendFailed,
+                          fmt::format("cannot rename {} to {}: {}", stampTmp, stamp, std::strerror(errno)));
     recordTreeSize(target, sizeFileOf(id));
-    std::ofstream(packagesFileOf(id), std::ios::trunc) << kBaseImagePackages << '\n';
     if (progress)
         progress(1.0, "base image " + id + " ready");
     return target;

@@ -14,6 +14,10 @@
 
 namespace zenith::drivers::nspawn {
 
+namespace {
+constexpr std::string_view kLegacyNetworkdFile = "etc/systemd/network/80-zenith-host0.network";
+}  // namespace
+
 std::string renderNspawnSettings(const NspawnSettings& s)
 {
     std::string out = "# Written by zenith-provisionerd; changes are lost when the machine is re-created.\n";
@@ -94,6 +98,21 @@ std::string renderAuthorizedKeys(const std::vector<std::string>& keys)
     return out;
 }
 
+core::Result<void> moveLegacyNetworkdFile(const std::string& rootfs)
+{
+    auto legacy = readFileInRoot(rootfs, kLegacyNetworkdFile);
+    if (!legacy)
+        return std::unexpected(legacy.error());
+    if (!*legacy)
+        return {};
+    auto owner = treeRootOwner(rootfs);
+    if (!owner)
+        return std::unexpected(owner.error());
+    if (auto r = writeFileInRoot(rootfs, kNetworkdFile, **legacy, 0644, *owner); !r)
+        return r;
+    return removeFileInRoot(rootfs, kLegacyNetworkdFile);
+}
+
 core::Result<void> applyIdentity(const std::string& rootfs, const Identity& id)
 {
     // Root inside the container: host root for an unbooted or idmapped
@@ -155,7 +174,7 @@ core::Result<void> applyIdentity(const std::string& rootfs, const Identity& id)
         if (auto r = writeFileInRoot(rootfs, kNetworkdFile, renderNetworkdConfig(*id.network), 0644, owner); !r)
             return r;
         // Trees configured by earlier versions had ours after systemd's.
-        if (auto r = removeFileInRoot(rootfs, "etc/systemd/network/80-zenith-host0.network"); !r)
+        if (auto r = removeFileInRoot(rootfs, kLegacyNetworkdFile); !r)
             return r;
         for (auto [dir, unit] : {std::pair{"multi-user.target.wants", "systemd-networkd.service"},
                                  std::pair{"sockets.target.wants", "systemd-networkd.socket"}}) {

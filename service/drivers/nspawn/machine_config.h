@@ -41,6 +41,10 @@ struct StaticNetwork {
 };
 // Where the machine's systemd-networkd config for host0 goes.
 inline constexpr std::string_view kNetworkdFile = "etc/systemd/network/10-zenith-host0.network";
+// Trees configured by earlier versions have their networkd file where
+// systemd's own 80-container-host0.network wins over it: moved to
+// kNetworkdFile (at each start; nothing to do once it is there).
+core::Result<void> moveLegacyNetworkdFile(const std::string& rootfs);
 // systemd-networkd config for the container's host0 veth.
 std::string renderNetworkdConfig(const StaticNetwork& n);
 std::string renderResolvConf(const std::vector<std::string>& dns);

@@ -154,6 +154,8 @@ public:
         auto prepared = prepareIdentity(name, spec);
         if (!prepared)
             return std::unexpected(prepared.error());
+        if (auto r = checkSshKeygen(); !r)
+            return std::unexpected(r.error());
         if (ctx.cancelRequested())
             return cancelled(name);
         ctx.progress(kArchDone, "architecture", fmt::format("host architecture {}", hostArch_));
@@ -213,6 +215,8 @@ public:
         auto prepared = prepareIdentity(newName, merged);
         if (!prepared)
             return std::unexpected(prepared.error());
+        if (auto r = checkSshKeygen(); !r)
+            return std::unexpected(r.error());
         if (ctx.cancelRequested())
             return cancelled(newName);
         ctx.progress(kImageDone, "clone", fmt::format("cloning {}", src.name));
@@ -236,6 +240,8 @@ public:
         auto shift = ensureUserNamespace(m.name);
         if (!shift)
             return std::unexpected(shift.error());
+        if (auto r = moveLegacyNetworkdFile(rootfsOf(m)); !r)
+            return r;
         ctx.progress(0.1, "start", "booting " + m.name);
         auto r = runner_->start(targetOf(m), ctx.stopToken(), o_.startTimeout);
         if (!r)
@@ -436,12 +442,17 @@ private:
     {
         PreparedIdentity p;
         p.bridge = effectiveBridge(spec, o_);
-        if (!p.bridge.empty())
-            if (auto kind = net::linkKind(p.bridge); kind != net::LinkKind::Bridge)
+        if (!p.bridge.empty()) {
+            const auto kind = net::linkKind(p.bridge);
+            if (kind == net::LinkKind::Unknown)
+                return core::fail(ErrorCode::BackendFailed,
+                                  fmt::format("cannot tell whether {} is a bridge: {}", p.bridge, std::strerror(errno)));
+            if (kind != net::LinkKind::Bridge)
                 return core::fail(ErrorCode::InvalidArgs,
                                   fmt::format("bridge: {} on this host", kind == net::LinkKind::Missing
                                                                              ? "there is no bridge " + p.bridge
                                                                              : p.bridge + " is not a bridge"));
+        }
         if (spec.ipv4) {
             if (*spec.ipv4 == "auto")
                 return core::fail(ErrorCode::InvalidArgs, "ipv4: \"auto\" must be resolved from an address pool first");
@@ -522,6 +533,10 @@ private:
     core::Result<std::vector<std::string>> configureSsh(const std::string& name, const std::string& rootfs,
                                                         std::optional<bool> ssh) const
     {
+        // Whatever happens next, no key of the tree's past stays (a tenant
+        // may have moved sshd away; its keys still must not be shared).
+        if (auto r = removeHostKeys(rootfs); !r)
+            return std::unexpected(r.error());
         if (!hasSshServer(rootfs)) {
             if (ssh.value_or(false))
                 return core::fail(ErrorCode::InvalidArgs,

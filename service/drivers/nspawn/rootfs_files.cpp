@@ -240,12 +240,15 @@ core::Result<void> symlinkInRoot(const std::string& rootfs, std::string_view rel
 
 core::Result<void> removeFileInRoot(const std::string& rootfs, std::string_view rel)
 {
-    auto parent = openParentInRoot(rootfs, rel);
-    if (!parent) {
-        // No parent directory: nothing to remove.
-        return {};
-    }
-    const auto& [dirFd, name] = *parent;
+    UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        return std::unexpected(failure("cannot open", rootfs, "", errno));
+    auto [dir, name] = splitRel(rel);
+    UniqueFd dirFd(openInRoot(root.get(), dir, O_RDONLY | O_DIRECTORY));
+    // No such directory (or a file where one would be): nothing to remove.
+    if (!dirFd)
+        return errno == ENOENT || errno == ENOTDIR ? core::Result<void>{}
+                                                   : std::unexpected(failure("cannot open", rootfs, dir, errno));
     if (::unlinkat(dirFd.get(), name.c_str(), 0) != 0 && errno != ENOENT)
         return std::unexpected(failure("cannot remove", rootfs, rel, errno));
     return {};

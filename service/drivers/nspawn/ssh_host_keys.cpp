@@ -1,18 +1,19 @@
 #include "drivers/nspawn/ssh_host_keys.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "drivers/process.h"
+#include "drivers/unique_fd.h"
 
 namespace zenith::drivers::nspawn {
 
@@ -23,15 +24,24 @@ namespace {
 
 constexpr std::string_view kWorkDirPrefix = ".hostkeys-";
 constexpr std::string_view kSshWants = "etc/systemd/system/multi-user.target.wants/ssh.service";
+constexpr std::string_view kSocketWants = "etc/systemd/system/sockets.target.wants/ssh.socket";
+constexpr std::string_view kNotToBeRun = "etc/ssh/sshd_not_to_be_run";
 
-std::optional<std::string> readSmallFile(const fs::path& p)
+// Read straight into a Secret: no stream buffer keeps a copy.
+std::optional<core::Secret> readKeyFile(const std::string& path)
 {
-    std::ifstream in(p, std::ios::binary);
-    if (!in)
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
         return std::nullopt;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    std::string data(16384, '\0');
+    size_t used = 0;
+    for (ssize_t n; (n = ::read(fd.get(), data.data() + used, data.size() - used)) > 0;)
+        used += static_cast<size_t>(n);
+    data.resize(used);
+    core::Secret out(std::move(data));
+    if (out.empty())
+        return std::nullopt;
+    return out;
 }
 
 std::optional<std::string> base64Decode(std::string_view text)
@@ -94,11 +104,11 @@ core::Result<std::vector<HostKey>> generateHostKeys(const std::string& workDir, 
         if (!st->success())
             return core::fail(ErrorCode::BackendFailed,
                               fmt::format("ssh-keygen -t {} failed ({}): {}", type, st->describe(), err));
-        auto priv = readSmallFile(file);
-        auto pub = readSmallFile(file + ".pub");
+        auto priv = readKeyFile(file);
+        auto pub = readKeyFile(file + ".pub");
         if (!priv || !pub)
             return core::fail(ErrorCode::BackendFailed, fmt::format("ssh-keygen -t {} wrote no key", type));
-        keys.push_back({std::string(type), std::move(*priv), std::move(*pub)});
+        keys.push_back({std::string(type), std::move(*priv), pub->reveal()});
     }
     return keys;
 }
@@ -154,7 +164,7 @@ core::Result<void> installHostKeys(const std::string& rootfs, const std::vector<
         return r;
     for (const auto& k : keys) {
         const std::string rel = fmt::format("etc/ssh/ssh_host_{}_key", k.type);
-        if (auto r = writeFileInRoot(rootfs, rel, k.privateKey, 0600, owner); !r)
+        if (auto r = writeFileInRoot(rootfs, rel, k.privateKey.reveal(), 0600, owner); !r)
             return r;
         if (auto r = writeFileInRoot(rootfs, rel + ".pub", k.publicKey, 0644, owner); !r)
             return r;
@@ -169,11 +179,29 @@ bool hasSshServer(const std::string& rootfs)
 
 core::Result<void> setSshServerEnabled(const std::string& rootfs, bool enabled, std::optional<FileOwner> owner)
 {
-    if (!enabled)
-        return removeFileInRoot(rootfs, kSshWants);
+    if (!enabled) {
+        if (auto r = makeDirsInRoot(rootfs, "etc/ssh", 0755, owner); !r)
+            return r;
+        return writeFileInRoot(rootfs, kNotToBeRun, "Written by zenith-provisionerd: the machine's spec says ssh=false.\n",
+                               0644, owner);
+    }
+    if (auto r = removeFileInRoot(rootfs, kNotToBeRun); !r)
+        return r;
+    if (fileModeInRoot(rootfs, kSocketWants))
+        return {};  // started through its socket (Ubuntu 22.10 and later)
     if (auto r = makeDirsInRoot(rootfs, "etc/systemd/system/multi-user.target.wants", 0755, owner); !r)
         return r;
     return symlinkInRoot(rootfs, kSshWants, "/lib/systemd/system/ssh.service");
+}
+
+core::Result<void> checkSshKeygen()
+{
+    for (const char* dir : {"/usr/bin", "/bin", "/usr/local/bin"})
+        if (::access((std::string(dir) + "/ssh-keygen").c_str(), X_OK) == 0)
+            return {};
+    return core::fail(ErrorCode::BackendUnavailable,
+                      "machines get SSH host keys made with ssh-keygen, which this host lacks: install the "
+                      "openssh-client package");
 }
 
 }  // namespace zenith::drivers::nspawn

@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/secret.h"
 #include "drivers/nspawn/rootfs_files.h"
 
 namespace zenith::drivers::nspawn {
 
 struct HostKey {
     std::string type;        // ed25519 | ecdsa (ssh-keygen -t)
-    std::string privateKey;  // OpenSSH format: a secret, never logged
+    core::Secret privateKey;  // OpenSSH format: wiped when the key goes
     std::string publicKey;   // one line: "ssh-ed25519 AAAA... root@NAME"
 };
 
@@ -31,9 +32,9 @@ core::Result<std::vector<HostKey>> generateHostKeys(const std::string& workDir, 
 // while it ran (private keys: they must not stay).
 void removeStaleHostKeyDirs(const std::string& workDir);
 
-// "ssh-ed25519 SHA256:..." (what `ssh-keygen -l` shows: the key's type and
-// the unpadded base64 of the SHA-256 of its blob) of a public key line;
-// InvalidArgs for a line that is not one.
+// "ssh-ed25519 SHA256:...": the key's type and its SHA-256 fingerprint as
+// `ssh-keygen -l` prints it (the unpadded base64 of the SHA-256 of the key
+// blob), of a public key line; InvalidArgs for a line that is not one.
 core::Result<std::string> hostKeyFingerprint(std::string_view publicKeyLine);
 
 // Puts `keys` into the tree as /etc/ssh/ssh_host_<type>_key{,.pub} (0600 and
@@ -45,9 +46,16 @@ core::Result<void> removeHostKeys(const std::string& rootfs);
 
 // Whether the tree has an OpenSSH server (/usr/sbin/sshd).
 bool hasSshServer(const std::string& rootfs);
-// Enables or disables ssh.service at boot (its multi-user.target.wants link).
-// Directories made get `owner` (the tree's root; host root when nullopt).
+// Switches the SSH server on or off at boot. Off: /etc/ssh/sshd_not_to_be_run,
+// which Debian's and Ubuntu's ssh.service, ssh.socket (Ubuntu 22.10 and
+// later listen through it) and ssh@.service all refuse to start with. On:
+// that file removed, and ssh.service enabled unless the tree starts the
+// server through ssh.socket. Files and directories made get `owner` (the
+// tree's root; host root when nullopt).
 core::Result<void> setSshServerEnabled(const std::string& rootfs, bool enabled,
                                        std::optional<FileOwner> owner = std::nullopt);
+// The host's ssh-keygen (BackendUnavailable naming openssh-client when
+// there is none): checked before a machine is made, not half-way.
+core::Result<void> checkSshKeygen();
 
 }  // namespace zenith::drivers::nspawn
