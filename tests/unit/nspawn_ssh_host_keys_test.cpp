@@ -157,3 +157,18 @@ TEST_F(SshHostKeys, ASocketActivatedServerIsSwitchedByTheMarkerToo)
     EXPECT_FALSE(fs::exists(root_ / "etc/ssh/sshd_not_to_be_run"));
     EXPECT_FALSE(fs::exists(fs::symlink_status(root_ / "etc/systemd/system/multi-user.target.wants/ssh.service")));
 }
+
+// What the switches above stand on: a missing file or directory is nothing
+// to remove, a missing tree is an error, a directory is never removed.
+TEST_F(SshHostKeys, RemovingInTheTreeFailsOnlyWhenItMeansIt)
+{
+    EXPECT_TRUE(removeFileInRoot(root_, "etc/ssh/none"));
+    EXPECT_TRUE(removeFileInRoot(root_, "no/such/dir/file"));
+    std::ofstream(root_ / "etc/hostname") << "web1\n";
+    EXPECT_TRUE(removeFileInRoot(root_, "etc/hostname/below-a-file"));  // ENOTDIR
+    EXPECT_FALSE(removeFileInRoot(dir_ / "no-tree", "etc/hostname"));
+    EXPECT_FALSE(removeFileInRoot(root_, "etc/ssh"));  // a directory
+    EXPECT_TRUE(fs::is_directory(root_ / "etc/ssh"));
+    EXPECT_TRUE(removeFileInRoot(root_, "etc/hostname"));
+    EXPECT_FALSE(fs::exists(root_ / "etc/hostname"));
+}

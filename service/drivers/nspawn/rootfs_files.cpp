@@ -55,15 +55,23 @@ struct ParentDir {
     UniqueFd fd;
     std::string name;
 };
-core::Result<ParentDir> openParentInRoot(const std::string& rootfs, std::string_view rel)
+// `dirErrno` (when given) gets the errno of a parent directory that could
+// not be opened (not of the rootfs itself), 0 otherwise.
+core::Result<ParentDir> openParentInRoot(const std::string& rootfs, std::string_view rel, int* dirErrno = nullptr)
 {
+    if (dirErrno)
+        *dirErrno = 0;
     UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root)
         return std::unexpected(failure("cannot open", rootfs, "", errno));
     auto [dir, name] = splitRel(rel);
     UniqueFd dirFd(openInRoot(root.get(), dir, O_RDONLY | O_DIRECTORY));
-    if (!dirFd)
-        return std::unexpected(failure("cannot open", rootfs, dir, errno));
+    if (!dirFd) {
+        const int err = errno;
+        if (dirErrno)
+            *dirErrno = err;
+        return std::unexpected(failure("cannot open", rootfs, dir, err));
+    }
     return ParentDir{std::move(dirFd), std::move(name)};
 }
 
@@ -240,15 +248,12 @@ core::Result<void> symlinkInRoot(const std::string& rootfs, std::string_view rel
 
 core::Result<void> removeFileInRoot(const std::string& rootfs, std::string_view rel)
 {
-    UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root)
-        return std::unexpected(failure("cannot open", rootfs, "", errno));
-    auto [dir, name] = splitRel(rel);
-    UniqueFd dirFd(openInRoot(root.get(), dir, O_RDONLY | O_DIRECTORY));
+    int dirErrno = 0;
+    auto parent = openParentInRoot(rootfs, rel, &dirErrno);
     // No such directory (or a file where one would be): nothing to remove.
-    if (!dirFd)
-        return errno == ENOENT || errno == ENOTDIR ? core::Result<void>{}
-                                                   : std::unexpected(failure("cannot open", rootfs, dir, errno));
+    if (!parent)
+        return dirErrno == ENOENT || dirErrno == ENOTDIR ? core::Result<void>{} : std::unexpected(parent.error());
+    const auto& [dirFd, name] = *parent;
     if (::unlinkat(dirFd.get(), name.c_str(), 0) != 0 && errno != ENOENT)
         return std::unexpected(failure("cannot remove", rootfs, rel, errno));
     return {};
