@@ -49,12 +49,19 @@ public:
         running.erase(t.name);
         return {};
     }
+    core::Result<void> kill(const RunTarget& t) override
+    {
+        killed.push_back(t.name);
+        running.erase(t.name);
+        return {};
+    }
     bool isRunning(const RunTarget& t) override { return running.count(t.name) > 0; }
     int leaderPid(const RunTarget&) override { return 0; }
     void setExitListener(std::function<void(const std::string&)> l) override { listener = std::move(l); }
 
     std::vector<RunTarget> started;
     std::vector<std::string> stopped;
+    std::vector<std::string> killed;
     std::set<std::string> running;
     std::function<void(const std::string&)> listener;
 };
@@ -238,7 +245,9 @@ TEST_F(NspawnDriverTest, DestroyNeedsForceWhileRunning)
 
     RecordingJobContext c3;
     ASSERT_TRUE(driver_->destroy(record("web1"), true, c3));
-    EXPECT_EQ(runner_->stopped, std::vector<std::string>{"web1"});
+    // Killed, not powered off: its disk goes next.
+    EXPECT_EQ(runner_->killed, std::vector<std::string>{"web1"});
+    EXPECT_EQ(runner_->stopped, std::vector<std::string>{});
     EXPECT_FALSE(c3.cancelable());
     EXPECT_EQ(leftovers(), std::vector<std::string>{});
     EXPECT_EQ(driver_->probe(record("web1")), core::MachineState::Failed);

@@ -56,6 +56,11 @@ public:
             .implementedAs([this](const std::string& unit, const std::string& mode) {
                 return unitJob("StopUnit", unit, mode, "inactive");
             });
+        manager_->registerMethod("KillUnit")
+            .onInterface(kManager)
+            .implementedAs([this](const std::string& unit, const std::string& whom, int32_t signal) {
+                record("KillUnit " + unit + " " + whom + " " + std::to_string(signal));
+            });
         manager_->registerMethod("ListUnitsByNames")
             .onInterface(kManager)
             .implementedAs([this](const std::vector<std::string>& names) {
@@ -249,6 +254,19 @@ TEST_F(SystemdUnitRunnerTest, StopEndsTheUnit)
     auto r = runner->stop(target(), 10s);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(systemd.calls().back(), "StopUnit systemd-nspawn@web1.service replace");
+    EXPECT_FALSE(runner->isRunning(target()));
+}
+
+// A machine whose disk goes next is killed, then its unit stopped.
+TEST_F(SystemdUnitRunnerTest, KillSendsSigkillToTheWholeUnitThenStopsIt)
+{
+    ASSERT_TRUE(runner->start(target(), {}, 10s));
+    auto r = runner->kill(target());
+    ASSERT_TRUE(r) << r.error().message;
+    auto calls = systemd.calls();
+    ASSERT_GE(calls.size(), 2u);
+    EXPECT_EQ(calls[calls.size() - 2], "KillUnit systemd-nspawn@web1.service all 9");
+    EXPECT_EQ(calls.back(), "StopUnit systemd-nspawn@web1.service replace");
     EXPECT_FALSE(runner->isRunning(target()));
 }
 

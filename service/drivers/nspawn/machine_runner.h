@@ -39,6 +39,9 @@ public:
     virtual core::Result<void> start(const RunTarget& t, std::stop_token cancel, std::chrono::seconds timeout) = 0;
     // Clean poweroff; after `timeout` kill. Returns once it is gone.
     virtual core::Result<void> stop(const RunTarget& t, std::chrono::seconds timeout) = 0;
+    // SIGKILL at once, no poweroff (its disk is about to be deleted, so
+    // nothing in it needs to be shut down cleanly). Returns once it is gone.
+    virtual core::Result<void> kill(const RunTarget& t) = 0;
     virtual bool isRunning(const RunTarget& t) = 0;
     // PID of the container's init (for tests and nsenter), 0 if not running.
     virtual int leaderPid(const RunTarget& t) = 0;

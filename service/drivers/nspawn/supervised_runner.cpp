@@ -340,6 +340,17 @@ void SupervisedRunner::kill(const std::shared_ptr<Instance>& inst, std::chrono::
         return;
     log::warning({.machine = inst->name}, "container {} did not power off within {}s; killing it", inst->name,
                  grace.count());
+    killAtOnce(inst);
+}
+
+void SupervisedRunner::killAtOnce(const std::shared_ptr<Instance>& inst)
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (inst->exited)
+            return;
+        inst->stopping = true;
+    }
     // Killing nspawn alone would orphan the container; killing its init
     // ends the whole pid namespace.
     pid_t init = containerInit(inst->pid);
@@ -493,6 +504,17 @@ core::Result<void> SupervisedRunner::stop(const RunTarget& t, std::chrono::secon
     auto inst = find(t.name, t.rootfs);
     if (inst)
         kill(inst, timeout);
+    if (inst && !waitExited(inst, 0ms))
+        return core::fail(core::ErrorCode::BackendFailed, fmt::format("{} (pid {}) did not exit", t.name, inst->pid));
+    ::unlink(pidFile(t.name).c_str());
+    return {};
+}
+
+core::Result<void> SupervisedRunner::kill(const RunTarget& t)
+{
+    auto inst = find(t.name, t.rootfs);
+    if (inst)
+        killAtOnce(inst);
     if (inst && !waitExited(inst, 0ms))
         return core::fail(core::ErrorCode::BackendFailed, fmt::format("{} (pid {}) did not exit", t.name, inst->pid));
     ::unlink(pidFile(t.name).c_str());

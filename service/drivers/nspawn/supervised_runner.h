@@ -37,6 +37,7 @@ public:
     LimitSupport limitSupport() const override { return cgroups_.support(); }
     core::Result<void> start(const RunTarget& t, std::stop_token cancel, std::chrono::seconds timeout) override;
     core::Result<void> stop(const RunTarget& t, std::chrono::seconds timeout) override;
+    core::Result<void> kill(const RunTarget& t) override;
     bool isRunning(const RunTarget& t) override;
     int leaderPid(const RunTarget& t) override;
     void setExitListener(std::function<void(const std::string& name)> listener) override;
@@ -55,6 +56,7 @@ private:
     void watcherLoop(std::shared_ptr<Instance> inst);
     bool waitExited(const std::shared_ptr<Instance>& inst, std::chrono::milliseconds timeout);
     void kill(const std::shared_ptr<Instance>& inst, std::chrono::seconds grace);
+    void killAtOnce(const std::shared_ptr<Instance>& inst);
     std::string runDir() const;
 
     std::string stateDir_;

@@ -1,5 +1,6 @@
 #include "drivers/nspawn/systemd_unit_runner.h"
 
+#include <csignal>
 #include <fmt/format.h>
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -233,6 +234,24 @@ core::Result<void> SystemdUnitRunner::stop(const RunTarget& t, std::chrono::seco
     // The unit's own TimeoutStopSec turns a poweroff that hangs into a kill;
     // allow for it on top of ours.
     return unitJob("StopUnit", t, {}, timeout + std::chrono::seconds(30));
+}
+
+core::Result<void> SystemdUnitRunner::kill(const RunTarget& t)
+{
+    const std::string unit = nspawnUnitName(t.name);
+    log::info({.machine = t.name}, "KillUnit {} SIGKILL, then StopUnit", unit);
+    return busloop::LoopCall<void>::run(
+        *loop_,
+        [this, unit](busloop::LoopCall<void>::Answer answer) {
+            auto call = systemd_->createMethodCall(kManagerIface, "KillUnit");
+            call << unit << std::string("all") << int32_t{SIGKILL};
+            systemd_->callMethod(call, [this, unit, answer](sdbus::MethodReply&, const sdbus::Error*) {
+                // An error here is a unit with nothing left to kill; the
+                // stop job says how the unit ended either way.
+                callUnitMethod("StopUnit", unit, answer);
+            });
+        },
+        std::chrono::seconds(60), {});
 }
 
 bool SystemdUnitRunner::isRunning(const RunTarget& t)

@@ -47,6 +47,7 @@ public:
     core::Result<void> start(const RunTarget& t, std::stop_token cancel,
                              std::chrono::seconds timeout) override;
     core::Result<void> stop(const RunTarget& t, std::chrono::seconds timeout) override;
+    core::Result<void> kill(const RunTarget& t) override;
     bool isRunning(const RunTarget& t) override;
     int leaderPid(const RunTarget& t) override;
     void setExitListener(std::function<void(const std::string& name)> listener) override;
