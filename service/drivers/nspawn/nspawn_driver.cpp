@@ -535,11 +535,12 @@ private:
     core::Result<std::vector<std::string>> configureSsh(const std::string& name, const std::string& rootfs,
                                                         std::optional<bool> ssh) const
     {
-        // Whatever happens next, no key of the tree's past stays (a tenant
-        // may have moved sshd away; its keys still must not be shared).
-        if (auto r = removeHostKeys(rootfs); !r)
-            return std::unexpected(r.error());
         if (!hasSshServer(rootfs)) {
+            // No key of the tree's past stays (a tenant may have moved sshd
+            // away; its keys still must not be shared). With a server,
+            // installHostKeys replaces them.
+            if (auto r = removeHostKeys(rootfs); !r)
+                return std::unexpected(r.error());
             if (ssh.value_or(false))
                 return core::fail(ErrorCode::InvalidArgs,
                                   fmt::format("ssh: {} has no OpenSSH server (/usr/sbin/sshd); its source was made "
