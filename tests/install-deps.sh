@@ -8,6 +8,10 @@ packages=(
   cmake make g++ pkg-config
   libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev libfmt-dev nlohmann-json3-dev
   libsqlite3-dev libcli11-dev libcrypt-dev libgtest-dev libgmock-dev
+  # build: the host's links as rtnetlink tells them (ListBridges)
+  libmnl-dev
+  # build: the port forwards and NAT in the project's own nftables table
+  libnftables-dev
   # build: the Proxmox API client (HTTPS, its certificate pinned in the
   # handshake through OpenSSL)
   libcurl4-openssl-dev libssl-dev
@@ -23,6 +27,9 @@ packages=(
   # tests: machines on a bridge reach each other (ping from inside their
   # network namespace)
   iputils-ping
+  # tests: the nftables ruleset of the daemon's network namespace as nft(8)
+  # lists it
+  nftables
   # tests: a private bus with polkit, a client we did not write
   dbus-daemon dbus-bin polkitd pkexec python3 python3-dbus python3-gi sqlite3 libglib2.0-bin
   # tests: zenithctl's bash completion as bash runs it

@@ -383,6 +383,7 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
         }
         const std::vector<std::pair<std::string, std::string>> fields{
             {"Name", m->name},
+            {"Number", std::to_string(m->number)},
             {"Backend", m->backend},
             {"Kind", m->kind},
             {"State", m->state},
@@ -390,6 +391,8 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
             {"Release", m->release},
             {"Arch", m->arch},
             {"Addresses", joined(m->addresses)},
+            {"Bridge", m->bridge},
+            {"HostLink", m->hostLink},
             {"CPUQuota", m->cpuQuota ? fmt::format("{}%", m->cpuQuota) : ""},
             {"MemoryMax", m->memoryMax ? fmt::format("{} ({})", formatSize(m->memoryMax), m->memoryMax) : ""},
             {"Node", m->node},

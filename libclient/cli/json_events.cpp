@@ -49,7 +49,8 @@ json toJson(const zenith::client::MachineInfo& m)
                 {"arch", m.arch},       {"addresses", m.addresses}, {"cpu_quota", m.cpuQuota},
                 {"memory_max", m.memoryMax}, {"node", m.node},      {"vmid", m.vmid},
                 {"created_by_uid", m.createdByUid}, {"uid_shift", m.uidShift},
-                {"ssh_host_keys", m.sshHostKeys}, {"path", m.path}};
+                {"ssh_host_keys", m.sshHostKeys}, {"number", m.number}, {"bridge", m.bridge},
+                {"host_link", m.hostLink}, {"path", m.path}};
 }
 
 json toJson(const std::vector<zenith::client::MachineSummary>& rows)

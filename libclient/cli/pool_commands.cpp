@@ -20,6 +20,7 @@ PoolCommands addPoolCommands(CLI::App& app)
     c.nextIp = app.add_subcommand("next-ip", "Print the address ipv4=auto (or ipv6=auto) would get now from a pool");
     c.nextIp->add_option("POOL", c.pool, "Pool name (see `zenithctl pools`)")->required();
     c.nextIp->add_flag("-6,--ipv6", c.ipv6, "The next free IPv6 address (the pool's IPv6 subnet)");
+    c.bridges = app.add_subcommand("bridges", "List the bridges machines join: state, addresses, ports and their machines");
     return c;
 }
 
@@ -75,6 +76,39 @@ std::optional<ExitCode> runPoolCommands(const PoolCommands& c, zenith::client::C
             std::cout << json{{"pool", c.pool}, {"address", *next}}.dump() << '\n';
         else
             std::cout << *next << '\n';
+        return ExitCode::Ok;
+    }
+    if (c.bridges->parsed()) {
+        auto rows = client.bridges();
+        if (!rows)
+            return out.error(rows.error());
+        if (asJson) {
+            auto doc = json::array();
+            for (const auto& b : *rows) {
+                auto ports = json::array();
+                for (const auto& p : b.ports)
+                    ports.push_back({{"link", p.link}, {"state", p.state}, {"machine", p.machine}});
+                doc.push_back({{"name", b.name}, {"state", b.state}, {"addresses", b.addresses}, {"ports", ports}});
+            }
+            std::cout << doc.dump() << '\n';
+        } else {
+            // One row per bridge; a port as "vi3 (web, up)", "eth1 (up)".
+            auto joined = [](const std::vector<std::string>& items) {
+                std::string out;
+                for (const auto& i : items)
+                    out += (out.empty() ? "" : ", ") + i;
+                return out;
+            };
+            std::vector<std::vector<std::string>> cells;
+            for (const auto& b : *rows) {
+                std::vector<std::string> ports;
+                for (const auto& p : b.ports)
+                    ports.push_back(p.machine.empty() ? fmt::format("{} ({})", p.link, p.state)
+                                                      : fmt::format("{} ({}, {})", p.link, p.machine, p.state));
+                cells.push_back({b.name, b.state, joined(b.addresses), joined(ports)});
+            }
+            std::cout << formatTable({"BRIDGE", "STATE", "ADDRESSES", "PORTS"}, cells);
+        }
         return ExitCode::Ok;
     }
     return std::nullopt;

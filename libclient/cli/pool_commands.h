@@ -1,5 +1,6 @@
 // zenithctl pools | leases POOL | next-ip [-6] POOL: the address pools, as the
-// original `cloudpod-next-ip` answered "which address is next".
+// original `cloudpod-next-ip` answered "which address is next"; and
+// zenithctl bridges: the bridges the machines join, with their ports.
 #pragma once
 
 #include <optional>
@@ -17,6 +18,7 @@ struct PoolCommands {
     CLI::App* pools = nullptr;
     CLI::App* leases = nullptr;
     CLI::App* nextIp = nullptr;
+    CLI::App* bridges = nullptr;
     std::string pool;
     bool ipv6 = false;  // next-ip -6
 };

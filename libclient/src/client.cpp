@@ -127,6 +127,20 @@ Result<std::vector<PoolInfo>> Client::pools()
     });
 }
 
+Result<std::vector<BridgeInfo>> Client::bridges()
+{
+    return detail::guarded([&] {
+        std::vector<BridgeInfo> out;
+        for (const auto& row : session_->manager().ListBridges()) {
+            BridgeInfo b{row.get<0>(), row.get<1>(), row.get<2>(), {}};
+            for (const auto& p : row.get<3>())
+                b.ports.push_back(BridgePortInfo{p.get<0>(), p.get<1>(), p.get<2>()});
+            out.push_back(std::move(b));
+        }
+        return out;
+    });
+}
+
 Result<std::vector<LeaseInfo>> Client::leases(const std::string& pool)
 {
     return detail::guarded([&] {

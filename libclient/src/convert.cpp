@@ -64,6 +64,9 @@ MachineInfo machineFromProperties(const VariantMap& props, std::string path)
     read(props, "CreatedByUID", m.createdByUid);
     read(props, "UIDShift", m.uidShift);
     read(props, "SSHHostKeys", m.sshHostKeys);
+    read(props, "Number", m.number);
+    read(props, "Bridge", m.bridge);
+    read(props, "HostLink", m.hostLink);
     return m;
 }
 

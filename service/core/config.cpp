@@ -480,7 +480,14 @@ private:
             lines.range = line_;
             return {};
         }
-        return unknownKey("Subnet, Gateway, DNS, Range");
+        if (key_ == "NAT") {
+            if (value_ != "yes" && value_ != "no")
+                return bad("expected yes or no");
+            pool.nat = value_ == "yes";
+            poolLines_.at(object_).nat = line_;
+            return {};
+        }
+        return unknownKey("Subnet, Gateway, DNS, Range, NAT");
     }
 
     Result<void> assignProxmox(ProxmoxCluster& c)
@@ -557,6 +564,12 @@ private:
                 return r;
             if (auto r = finishIpv6Part(pool, lines); !r)
                 return r;
+            if (pool.nat && pool.subnet.empty()) {
+                line_ = lines.nat;
+                key_ = "NAT";
+                value_ = "yes";
+                return bad("needs an IPv4 Subnet= (NAT is for IPv4; IPv6 addresses are routed as they are)");
+            }
         }
         // Leases are kept per pool: two pools sharing addresses could hand
         // one address to two machines.
@@ -619,6 +632,7 @@ private:
     struct PoolLines {
         size_t header = 0, subnet = 0, gateway = 0, range = 0;
         size_t subnet6 = 0, gateway6 = 0, range6 = 0;
+        size_t nat = 0;
     };
 
     Result<void> finishIpv4Part(AddressPool& pool, const PoolLines& lines)

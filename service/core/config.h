@@ -24,6 +24,10 @@ struct AddressPool {
     std::string subnet6;  // 2001:db8:10::/64 ("" : no IPv6 part)
     std::string gateway6;
     std::string range6First, range6Last;
+    // NAT=yes: what the pool's machines send out of its IPv4 subnet leaves
+    // with the host's address (core/net/nat_rules.h). Off by default: a pool
+    // of public addresses must keep them.
+    bool nat = false;
 };
 
 struct ProxmoxCluster {

@@ -133,6 +133,11 @@ void Engine::setObserver(EngineObserver* observer)
 {
     impl_->observer = observer;
 }
+
+void Engine::setNatApplier(std::function<Result<void>(const NatRules&)> apply)
+{
+    impl_->applyNat = std::move(apply);
+}
 Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
 {
     Impl& I = *impl_;
@@ -209,6 +214,7 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
                 m.backend = request.backend;
                 m.kind = std::string(d->kind());
                 m.state = MachineState::Creating;
+                m.number = I.nextMachineNumber++;
                 m.distro = request.spec.distro.value_or("");
                 m.release = request.spec.release.value_or("");
                 m.arch = request.spec.arch.value_or("");

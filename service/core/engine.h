@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "core/error.h"
 #include "core/job.h"
 #include "core/machine.h"
+#include "core/net/nat_rules.h"
 #include "core/ops/operation.h"
 #include "core/registry.h"
 #include "core/request.h"
@@ -80,6 +82,11 @@ public:
     std::vector<uint32_t> shutdown(std::chrono::milliseconds timeout);
 
     void setObserver(EngineObserver* observer);  // before recover()
+    // How the host's NAT table is made to hold exactly the given rules
+    // (net::applyNatRules in the daemon); before recover(). Called at
+    // recovery and after every job that made or removed a machine, one call
+    // at a time. Unset: no host firewall (tests of other things).
+    void setNatApplier(std::function<Result<void>(const NatRules&)> apply);
 
     // Start-up: marks jobs that were running when the daemon died as failed
     // and loads the machines with their recorded state; then a `recover` job

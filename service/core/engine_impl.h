@@ -69,6 +69,7 @@ struct Engine::Impl final : OperationEnv {
     bool stopping = false;  // shutdown began: nothing more leaves the queue
     uint32_t recoveryJob = 0;  // the start-up `recover` job, 0 for none
     uint32_t nextJobId = 1;
+    uint32_t nextMachineNumber = 1;  // never reused (Registry::lastMachineNumber)
     size_t activeJobs = 0;  // started and not yet finished (at most MaxJobs)
     // Worker threads; joined on destruction (and reaped as they finish).
     // finishedWorkers before workers: a worker's last act is to list itself
@@ -106,6 +107,28 @@ struct Engine::Impl final : OperationEnv {
 
     // InvalidArgs naming the configured pools (engine_pools.cpp).
     Result<void> findPool(const std::string& name) const;
+
+    // The host's NAT table (Engine::setNatApplier); natMu: one apply at a
+    // time, each from the machines of its own time, so the last one applied
+    // is the latest state.
+    std::function<Result<void>(const NatRules&)> applyNat;
+    std::mutex natMu;
+    void syncNat()
+    {
+        if (!applyNat)
+            return;
+        std::lock_guard natLock(natMu);
+        std::vector<MachineRecord> all;
+        {
+            std::lock_guard lock(mu);
+            for (const auto& [name, m] : machines)
+                all.push_back(m);
+        }
+        // A failure leaves the table as it was; the next change or restart
+        // applies the whole state again.
+        if (auto r = applyNat(natRulesOf(all, config_)); !r)
+            log::error({}, "cannot update the port forwards and NAT: {}", r.error().message);
+    }
 
     // Every lease of `machine` (its job failed, or it was destroyed).
     void releaseAddresses(const std::string& machine)

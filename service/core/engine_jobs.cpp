@@ -114,6 +114,8 @@ public:
             m.location = f.location;
             m.uidShift = f.uidShift;
             m.sshHostKeys = f.sshHostKeys;
+            m.bridge = f.bridge;
+            m.hostLink = f.hostLink;
             m.state = state;
             copy = m;
         }
@@ -392,6 +394,10 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
         }
         noteJobEnded(req.machine, removed);
     }
+    // Its port forwards are in place before the job is reported done, and
+    // gone with the machine.
+    if (effect == OperationEffect::Makes || effect == OperationEffect::Removes || !req.operation)
+        syncNat();
     if (removed) {
         releaseAddresses(removed->name);
         if (auto r = registry.removeMachine(removed->name); !r)

@@ -29,6 +29,10 @@ Result<void> Engine::recover()
     if (!maxId)
         return std::unexpected(maxId.error());
     I.nextJobId = *maxId + 1;
+    auto lastNumber = I.registry.lastMachineNumber();
+    if (!lastNumber)
+        return std::unexpected(lastNumber.error());
+    I.nextMachineNumber = *lastNumber + 1;
 
     // Jobs that were running (or waiting) when the daemon died: recorded as
     // failed.
@@ -101,6 +105,9 @@ Result<void> Engine::recover()
     }
     for (const auto& m : this->machines())
         I.notifyMachineAdded(m);
+    // The forwards and NAT are back before the first caller is served (and
+    // again when the recover job has rolled back what was half made).
+    I.syncNat();
     if (job) {
         I.persistJob(job->snap);
         I.notifyJobAdded(job->snap);

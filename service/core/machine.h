@@ -39,6 +39,11 @@ struct MachineRecord {
     // "ssh-ed25519 SHA256:..." of the host keys made for it (nspawn), for
     // the panel to show its customer.
     std::vector<std::string> sshHostKeys;
+    // Stable, never reused: the panel finds the machine's traffic by its
+    // host link (nspawn: vi<number>). 0 only before it is registered.
+    uint32_t number = 0;
+    std::string bridge;    // the bridge its link is a port of, "" for none
+    std::string hostLink;  // its link on the host side ("vi42"), "" for none
 
     std::string primaryAddress() const { return addresses.empty() ? std::string() : addresses.front(); }
 };

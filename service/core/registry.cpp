@@ -21,7 +21,7 @@ namespace zenith::core {
 namespace {
 
 // Migration i takes the schema from user_version i to i + 1. Append only.
-constexpr std::array<std::string_view, 6> kMigrations{R"sql(
+constexpr std::array<std::string_view, 7> kMigrations{R"sql(
 CREATE TABLE machines (
     name           TEXT PRIMARY KEY NOT NULL,
     backend        TEXT NOT NULL,
@@ -101,16 +101,38 @@ CREATE INDEX leases6_by_machine ON leases6 (machine);
     // 6: fingerprints of the SSH host keys made for a machine (JSON array).
     R"sql(
 ALTER TABLE machines ADD COLUMN ssh_host_keys TEXT NOT NULL DEFAULT '[]';
+)sql",
+    // 7: each machine's stable number (its nspawn host link is vi<number>),
+    // the bridge it is attached to and that link's name. Machines made
+    // before are numbered in the order they were registered. The highest
+    // number ever given is kept apart, so that a destroyed machine's number
+    // (and link name, which a panel's traffic history is keyed on) is never
+    // given to another.
+    R"sql(
+ALTER TABLE machines ADD COLUMN number INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE machines ADD COLUMN bridge TEXT NOT NULL DEFAULT '';
+ALTER TABLE machines ADD COLUMN host_link TEXT NOT NULL DEFAULT '';
+UPDATE machines SET number = rowid;
+UPDATE machines SET bridge = COALESCE(json_extract(spec_json, '$.bridge'), '') WHERE json_valid(spec_json);
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value INTEGER NOT NULL
+) STRICT;
+INSERT INTO counters (name, value) VALUES ('machine_number', (SELECT COALESCE(MAX(number), 0) FROM machines));
 )sql"};
 
 constexpr std::string_view kPutMachine =
     "INSERT OR REPLACE INTO machines (name, backend, kind, state, distro, release, arch, addresses, cpu_quota, "
-    "memory_max, node, vmid, created_by_uid, spec_json, location, uid_shift, checkpoints, ssh_host_keys) VALUES (?1, "
-    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+    "memory_max, node, vmid, created_by_uid, spec_json, location, uid_shift, checkpoints, ssh_host_keys, number, bridge, "
+    "host_link) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+constexpr std::string_view kKeepMachineNumber =
+    "UPDATE counters SET value = MAX(value, ?1) WHERE name = 'machine_number'";
+constexpr std::string_view kLastMachineNumber = "SELECT value FROM counters WHERE name = 'machine_number'";
 constexpr std::string_view kRemoveMachine = "DELETE FROM machines WHERE name = ?1";
 constexpr std::string_view kListMachines =
     "SELECT name, backend, kind, state, distro, release, arch, addresses, cpu_quota, memory_max, node, vmid, "
-    "created_by_uid, spec_json, location, uid_shift, checkpoints, ssh_host_keys FROM machines ORDER BY name";
+    "created_by_uid, spec_json, location, uid_shift, checkpoints, ssh_host_keys, number, bridge, host_link FROM "
+    "machines ORDER BY name";
 constexpr std::string_view kPutJob =
     "INSERT OR REPLACE INTO jobs (id, operation, machine, state, progress, step, message, started_by_uid, "
     "cancelable, error_name, error_message, started_usec, finished_usec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -163,7 +185,8 @@ struct Registry::Impl {
     sqlite3*& db = connection.db;
     mutable std::mutex mutex;
     // Statements are reset after each use, so const readers may share them.
-    mutable SqliteStatement putMachine, removeMachine, listMachines, putJob, listJobs, maxJobId, insertAudit, listAudit;
+    mutable SqliteStatement putMachine, removeMachine, listMachines, putJob, listJobs, maxJobId, insertAudit, listAudit,
+        keepMachineNumber, lastMachineNumber;
     SqliteStatement pruneAuditCount, pruneAuditAge, pruneJobsCount, pruneJobsAge;
     Retention retention;
     unsigned writesSincePrune = 0;
@@ -232,7 +255,7 @@ struct Registry::Impl {
 
     Result<void> prepareAll()
     {
-        const std::array<std::pair<SqliteStatement*, std::string_view>, 12> all{{
+        const std::array<std::pair<SqliteStatement*, std::string_view>, 14> all{{
             {&pruneAuditCount, kPruneAuditCount},
             {&pruneAuditAge, kPruneAuditAge},
             {&pruneJobsCount, kPruneJobsCount},
@@ -245,6 +268,8 @@ struct Registry::Impl {
             {&maxJobId, kMaxJobId},
             {&insertAudit, kInsertAudit},
             {&listAudit, kListAudit},
+            {&keepMachineNumber, kKeepMachineNumber},
+            {&lastMachineNumber, kLastMachineNumber},
         }};
         for (auto [stmt, sql] : all)
             if (stmt->prepare(db, sql) != SQLITE_OK)
@@ -329,7 +354,23 @@ Result<void> Registry::putMachine(const MachineRecord& m)
     s->bind(16, m.uidShift);
     s->bind(17, nlohmann::json(m.checkpoints).dump());
     s->bind(18, nlohmann::json(m.sshHostKeys).dump());
-    return impl_->stepDone(impl_->putMachine, fmt::format("saving machine '{}'", m.name));
+    s->bind(19, m.number);
+    s->bind(20, m.bridge);
+    s->bind(21, m.hostLink);
+    if (auto r = impl_->stepDone(impl_->putMachine, fmt::format("saving machine '{}'", m.name)); !r)
+        return r;
+    StatementUse k(impl_->keepMachineNumber);
+    k->bind(1, m.number);
+    return impl_->stepDone(impl_->keepMachineNumber, "keeping the highest machine number");
+}
+
+Result<uint32_t> Registry::lastMachineNumber() const
+{
+    std::lock_guard lock(impl_->mutex);
+    StatementUse s(impl_->lastMachineNumber);
+    if (s->step() != SQLITE_ROW)
+        return dbError(impl_->db, "reading the highest machine number");
+    return s->columnU32(0);
 }
 
 Result<void> Registry::removeMachine(const std::string& name)
@@ -389,6 +430,9 @@ Result<std::vector<MachineRecord>> Registry::machines() const
         for (const auto& k : hostKeys)
             if (k.is_string())
                 m.sshHostKeys.push_back(k.get<std::string>());
+        m.number = s->columnU32(18);
+        m.bridge = s->columnText(19);
+        m.hostLink = s->columnText(20);
         out.push_back(std::move(m));
     }
     if (rc != SQLITE_DONE)

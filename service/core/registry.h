@@ -37,6 +37,9 @@ public:
     Result<void> putMachine(const MachineRecord& m);  // insert or replace
     Result<void> removeMachine(const std::string& name);
     Result<std::vector<MachineRecord>> machines() const;
+    // The highest machine number ever saved (0 when none), destroyed
+    // machines included: the next machine gets a higher one.
+    Result<uint32_t> lastMachineNumber() const;
 
     Result<void> putJob(const JobSnapshot& j);        // insert or replace
     Result<std::vector<JobSnapshot>> jobs(size_t newestN = 1000) const;

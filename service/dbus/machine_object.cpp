@@ -19,6 +19,8 @@ std::vector<std::string> changedMachineProperties(const core::MachineRecord& a, 
     if (a.vmid != b.vmid) out.emplace_back("VMID");
     if (a.uidShift != b.uidShift) out.emplace_back("UIDShift");
     if (a.sshHostKeys != b.sshHostKeys) out.emplace_back("SSHHostKeys");
+    if (a.bridge != b.bridge) out.emplace_back("Bridge");
+    if (a.hostLink != b.hostLink) out.emplace_back("HostLink");
     return out;
 }
 

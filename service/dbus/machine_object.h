@@ -43,6 +43,9 @@ private:
     uint32_t VMID() override { return record_.vmid; }
     uint32_t UIDShift() override { return record_.uidShift; }
     std::vector<std::string> SSHHostKeys() override { return record_.sshHostKeys; }
+    uint32_t Number() override { return record_.number; }
+    std::string Bridge() override { return record_.bridge; }
+    std::string HostLink() override { return record_.hostLink; }
     uint32_t CreatedByUID() override { return record_.createdByUid; }
 
     core::MachineRecord record_;

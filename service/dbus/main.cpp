@@ -32,6 +32,7 @@
 #include "drivers/nspawn/nspawn_driver.h"
 #include "drivers/nspawn/supervised_runner.h"
 #include "drivers/proxmox/proxmox_backends.h"
+#include "net/nft_table.h"
 
 #ifndef ZENITH_VERSION
 #define ZENITH_VERSION "unknown"
@@ -186,6 +187,7 @@ int serve(const Options& opt)
     auto authorizer = std::make_unique<dbus::PolkitAuthorizer>(*connection);
     auto service = std::make_unique<dbus::ProvisionerService>(*connection, ev, *engine, *authorizer);
     engine->setObserver(service.get());
+    engine->setNatApplier(net::applyNatRules);
     if (auto r = engine->recover(); !r)
         return failStart("cannot recover the previous state: " + r.error().message);
     service->publishAll();

@@ -51,6 +51,11 @@ private:
     // Both families' next free address: `next` is the engine's call for one.
     void nextFreeAddressOf(sdbus::Result<std::string>&& result, std::string pool, const char* method,
                            core::Result<std::string> (core::Engine::*next)(const std::string&) const);
+    // The bridges machines join (manager_bridges.cpp).
+    using BridgePortRow = sdbus::Struct<std::string, std::string, std::string>;
+    using BridgeRow =
+        sdbus::Struct<std::string, std::string, std::vector<std::string>, std::vector<BridgePortRow>>;
+    void ListBridges(sdbus::Result<std::vector<BridgeRow>>&& result) override;
     // A remote backend's nodes and storages, a machine's health and backups
     // (manager_cluster.cpp).
     using NodeRow = sdbus::Struct<std::string, std::string, std::string, uint32_t, uint64_t, uint64_t, uint64_t>;

@@ -44,6 +44,15 @@ public:
 };
 
 // Facts a driver learned while creating a machine, copied into the record.
+// The machine a create or clone makes: its name and the stable number the
+// engine gave it (nspawn names its host link after it).
+struct NewMachine {
+    NewMachine(std::string name, uint32_t number = 0) : name(std::move(name)), number(number) {}
+    NewMachine(const char* name) : name(name) {}  // tests: driver.create("web1", ...)
+    std::string name;
+    uint32_t number = 0;  // 0: none given (tests); then no host link is named
+};
+
 struct MachineFacts {
     std::string distro, release, arch;
     std::vector<std::string> addresses;
@@ -54,6 +63,8 @@ struct MachineFacts {
     // "ssh-ed25519 SHA256:..." of each SSH host key the driver made for the
     // machine (empty: none made, or not this backend's to know).
     std::vector<std::string> sshHostKeys;
+    std::string bridge;    // the bridge its network link is a port of
+    std::string hostLink;  // that link's name on the host ("vi42")
     // Its state when not what the job's start flag says (a VM made a
     // template in its create job).
     std::optional<core::MachineState> state;
@@ -100,9 +111,9 @@ public:
 
     // Make the machine and, when `start`, boot it until its init is up.
     // On any failure or cancel nothing may be left behind.
-    virtual core::Result<MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
+    virtual core::Result<MachineFacts> create(const NewMachine& m, const core::MachineSpec& spec, bool start,
                                               JobContext& ctx) = 0;
-    virtual core::Result<MachineFacts> clone(const core::MachineRecord& source, const std::string& newName,
+    virtual core::Result<MachineFacts> clone(const core::MachineRecord& source, const NewMachine& target,
                                              const core::MachineSpec& merged, bool start, JobContext& ctx) = 0;
     virtual core::Result<void> start(const core::MachineRecord& m, JobContext& ctx) = 0;
     virtual core::Result<void> stop(const core::MachineRecord& m, bool force, JobContext& ctx) = 0;

@@ -50,6 +50,23 @@ TEST(Pools, ZenithctlListsPoolsLeasesAndTheNextAddress)
     EXPECT_NE(error["error_message"].get<std::string>().find("configured: lab"), std::string::npos) << unknown.out;
 }
 
+// This daemon's config allows the bridge zbus0, which no test makes: it is
+// listed as missing, and the read is allowed. A bridge that exists, with
+// machines on it, is in the e2e tier, where the daemon has a network
+// namespace of its own.
+TEST(Pools, BridgesAreAReadTheAutomationUserMayMake)
+{
+    auto bridges = zenithctlAs(automationUser(), {"--json", "--no-ask-password", "bridges"});
+    ASSERT_EQ(bridges.exitCode, 0) << bridges.out << bridges.err;
+    EXPECT_EQ(json::parse(bridges.out),
+              json::parse(R"([{"name":"zbus0","state":"missing","addresses":[],"ports":[]}])"));
+    auto table = zenithctlAs(automationUser(), {"--no-ask-password", "bridges"});
+    ASSERT_EQ(table.exitCode, 0) << table.out << table.err;
+    EXPECT_EQ(table.out.rfind("BRIDGE", 0), 0u) << table.out;
+    EXPECT_NE(table.out.find("zbus0"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("missing"), std::string::npos) << table.out;
+}
+
 TEST(Pools, BusctlCallsNextFreeAddressAsTheAutomationUser)
 {
     auto r = runProgram({"setpriv", "--reuid=" + std::to_string(automationUser().uid),

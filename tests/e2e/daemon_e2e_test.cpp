@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -526,7 +527,7 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
                                                      "UbuntuPortsMirror=http://127.0.0.1:9/ubuntu\n"
                                                      "[Pool.lab]\nSubnet=10.77.0.0/24\nGateway=10.77.0.1\n"
                                                      "DNS=10.77.0.1\nRange=10.77.0.10-10.77.0.20\n"
-                                                     "Subnet=fd77::/64\nGateway=fd77::1\n";
+                                                     "Subnet=fd77::/64\nGateway=fd77::1\nNAT=yes\n";
     daemon_->configName = "network.conf";
     daemon_->ownNetwork = true;
     daemon_->start();
@@ -548,6 +549,20 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
              {"ip", "link", "set", "zbr0", "up"}})
         ASSERT_EQ(run(daemon_->inNetwork(argv)).first, 0) << argv[2] << " " << argv[3];
 
+    // The daemon's network namespace has exactly one nftables table, the
+    // project's, and with no machine yet it only masquerades the pool.
+    auto ruleset = [&] {
+        auto [rc, out] = run(daemon_->inNetwork({"nft", "list", "ruleset"}));
+        EXPECT_EQ(rc, 0);
+        return out;
+    };
+    const std::string rulesBefore = ruleset();
+    EXPECT_EQ(rulesBefore.find("table "), rulesBefore.rfind("table ")) << rulesBefore;
+    EXPECT_EQ(rulesBefore.rfind("table inet zenith {\n", 0), 0u) << rulesBefore;
+    EXPECT_NE(rulesBefore.find("ip saddr 10.77.0.0/24 ip daddr != 10.77.0.0/24 masquerade"), std::string::npos)
+        << rulesBefore;
+    EXPECT_EQ(rulesBefore.find("dnat"), std::string::npos) << rulesBefore;
+
     // The customer's key: a logs in over SSH (its spec says ssh), b does not
     // serve SSH (its spec says nothing).
     const fs::path key = daemon_->root / "customer_key";
@@ -560,7 +575,7 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
         zc::Spec spec;
         spec.setIpv4("auto").setIpv6("auto").setIpv6Mode("native");
         if (name == names[0])
-            spec.setSsh(true).setSshAuthorizedKeys({customerKey});
+            spec.setSsh(true).setSshAuthorizedKeys({customerKey}).setPorts({{"tcp", 8022, 22}});
         else
             spec.setSsh(false);
         auto made = c.create(name, "nspawn", spec);
@@ -576,6 +591,20 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
     auto leases = c.leases("lab");
     ASSERT_TRUE(leases.has_value());
     EXPECT_EQ(leases->size(), 4u);
+
+    // Each machine's host end is named after its number (vi<N>, not nspawn's
+    // vb-<name>, which two long names could share) and is an up port of the
+    // bridge.
+    EXPECT_NE(a->number, b->number);
+    for (const auto* m : {&*a, &*b}) {
+        EXPECT_EQ(m->bridge, "zbr0");
+        EXPECT_EQ(m->hostLink, "vi" + std::to_string(m->number));
+    }
+    auto [prc, ports] = run(daemon_->inNetwork({"ip", "-o", "link", "show", "master", "zbr0"}));
+    EXPECT_EQ(prc, 0);
+    EXPECT_NE(ports.find(" " + a->hostLink + "@"), std::string::npos) << ports;
+    EXPECT_NE(ports.find(" " + b->hostLink + "@"), std::string::npos) << ports;
+    EXPECT_EQ(ports.find("vb-"), std::string::npos) << ports;
 
     // At first boot, from inside machine a: its address on host0 (systemd-
     // networkd configured it), then b and the gateway answer. A bound for
@@ -604,6 +633,19 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
     auto [rc2, route] = inA({"ip", "route", "show", "default"});
     EXPECT_EQ(rc2, 0);
     EXPECT_NE(route.find("default via 10.77.0.1 dev host0"), std::string::npos) << route;
+    // The panel's Network page (ListBridges), now that both are up: the
+    // bridge, its addresses, and whose each port is.
+    auto bridges = c.bridges();
+    ASSERT_TRUE(bridges.has_value()) << bridges.error().message;
+    ASSERT_EQ(bridges->size(), 1u);
+    EXPECT_EQ((*bridges)[0].name, "zbr0");
+    EXPECT_EQ((*bridges)[0].state, "up");
+    EXPECT_EQ((*bridges)[0].addresses, (std::vector<std::string>{"10.77.0.1/24", "fd77::1/64"}));
+    std::map<std::string, std::string> owners;
+    for (const auto& p : (*bridges)[0].ports)
+        owners[p.link] = p.machine;
+    EXPECT_EQ(owners, (std::map<std::string, std::string>{{a->hostLink, names[0]}, {b->hostLink, names[1]}}));
+
     EXPECT_EQ(readFile(daemon_->machinesDir() / names[0] / "etc/resolv.conf"),
               "# Written by zenith-provisionerd.\nnameserver 10.77.0.1\n");
 
@@ -637,6 +679,51 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
          "hostname"}));
     EXPECT_EQ(src, 0);
     EXPECT_EQ(trim(who), names[0]);
+    // The same through a's port forward: the host's own address, port 8022
+    // (the daemon's table DNATs it to a's port 22).
+    const std::string rulesWithA = ruleset();
+    EXPECT_NE(rulesWithA.find("fib daddr type local tcp dport 8022 dnat ip to 10.77.0.10:22"), std::string::npos)
+        << rulesWithA;
+    auto [frc, forwarded] = run(daemon_->inNetwork(
+        {"ssh", "-F", "/dev/null", "-i", key.string(), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+         "-o", "UserKnownHostsFile=" + knownHosts.string(), "-o", "HostKeyAlias=10.77.0.10", "-o",
+         "ConnectTimeout=10", "-p", "8022", "root@10.77.0.1", "hostname"}));
+    EXPECT_EQ(frc, 0) << forwarded;
+    EXPECT_EQ(trim(forwarded), names[0]);
+
+    // Outbound NAT (NAT=yes): "outside" is one more network namespace behind
+    // a veth of the daemon's, with no route back to the pool, so a reaches it
+    // only because its packets leave with the host's address.
+    pid_t outside = 0;
+    {
+        const char* argv[] = {"/usr/bin/unshare", "--net", "--", "sleep", "600", nullptr};
+        ASSERT_EQ(posix_spawn(&outside, argv[0], nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+    }
+    struct EndOutside {
+        pid_t pid;
+        ~EndOutside()
+        {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    } endOutside{outside};
+    const std::string outsideNet = "--net=/proc/" + std::to_string(outside) + "/ns/net";
+    bool outsideReady = false;
+    for (int i = 0; i < 100 && !outsideReady; ++i) {  // unshare has run once sleep is there
+        outsideReady = readFile("/proc/" + std::to_string(outside) + "/comm") == "sleep\n";
+        if (!outsideReady)
+            std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_TRUE(outsideReady);
+    for (const auto& argv : std::vector<std::vector<std::string>>{
+             daemon_->inNetwork({"ip", "link", "add", "zout0", "type", "veth", "peer", "name", "zout1", "netns",
+                                 std::to_string(outside)}),
+             daemon_->inNetwork({"ip", "address", "add", "192.0.2.1/24", "dev", "zout0"}),
+             daemon_->inNetwork({"ip", "link", "set", "zout0", "up"}),
+             {"nsenter", outsideNet, "ip", "address", "add", "192.0.2.2/24", "dev", "zout1"},
+             {"nsenter", outsideNet, "ip", "link", "set", "zout1", "up"}})
+        ASSERT_EQ(run(argv).first, 0) << argv[3] << " " << argv[4];
+    EXPECT_TRUE(eventually({"ping", "-c", "1", "-W", "1", "192.0.2.2"})) << "a's packets were not masqueraded";
     // b's server is there but switched off: nothing listens on its port 22.
     EXPECT_EQ(run(daemon_->inNetwork({"ssh-keyscan", "-T", "2", "10.77.0.11"})).second.find("ssh-"),
               std::string::npos);
@@ -652,6 +739,8 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
     ASSERT_TRUE(leases.has_value());
     EXPECT_EQ(leases->size(), 0u);
     EXPECT_EQ(c.nextFreeAddress("lab").value_or(""), "10.77.0.10/24");
+    // And their forwards are gone: the ruleset is what it was before them.
+    EXPECT_EQ(ruleset(), rulesBefore);
 
     // An Ubuntu machine whose mirror cannot be reached fails cleanly: with
     // Ubuntu's keyring missing (Debian does not install it) before

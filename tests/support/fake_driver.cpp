@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include "fake_driver.h"
 
 #include <functional>
@@ -189,9 +191,10 @@ std::string FakeDriver::plan(const std::string& name, const core::MachineSpec& s
            (spec.password ? ", root password set (hashed)" : "");
 }
 
-core::Result<drivers::MachineFacts> FakeDriver::make(const std::string& name, const core::MachineSpec& spec,
+core::Result<drivers::MachineFacts> FakeDriver::make(const drivers::NewMachine& m, const core::MachineSpec& spec,
                                                      bool start, drivers::JobContext& ctx, FakeOp op)
 {
+    const std::string& name = m.name;
     if (auto r = validate(spec); !r)
         return std::unexpected(r.error());
     {
@@ -224,24 +227,27 @@ core::Result<drivers::MachineFacts> FakeDriver::make(const std::string& name, co
                                  .arch = "amd64",
                                  .addresses = addresses,
                                  .vmid = madeVmid,
-                                 .location = madeLocation.empty() ? "/fake/machines/" + name : madeLocation};
+                                 .location = madeLocation.empty() ? "/fake/machines/" + name : madeLocation,
+                                 // Named as nspawn names it, so the engine's numbering shows.
+                                 .bridge = spec.bridge.value_or(""),
+                                 .hostLink = spec.bridge ? fmt::format("vi{}", m.number) : std::string()};
 }
 
-core::Result<drivers::MachineFacts> FakeDriver::create(const std::string& name, const core::MachineSpec& spec,
+core::Result<drivers::MachineFacts> FakeDriver::create(const drivers::NewMachine& m, const core::MachineSpec& spec,
                                                        bool start, drivers::JobContext& ctx)
 {
     called(FakeOp::Create);
-    return make(name, spec, start, ctx, FakeOp::Create);
+    return make(m, spec, start, ctx, FakeOp::Create);
 }
 
-core::Result<drivers::MachineFacts> FakeDriver::clone(const core::MachineRecord& source, const std::string& newName,
-                                                      const core::MachineSpec& merged, bool start,
-                                                      drivers::JobContext& ctx)
+core::Result<drivers::MachineFacts> FakeDriver::clone(const core::MachineRecord& source,
+                                                      const drivers::NewMachine& target, const core::MachineSpec& merged,
+                                                      bool start, drivers::JobContext& ctx)
 {
     called(FakeOp::Clone);
     if (auto r = requireMade(source.name, "stop it before cloning"); !r)
         return std::unexpected(r.error());
-    return make(newName, merged, start, ctx, FakeOp::Clone);
+    return make(target, merged, start, ctx, FakeOp::Clone);
 }
 
 core::Result<void> FakeDriver::start(const core::MachineRecord& m, drivers::JobContext& ctx)

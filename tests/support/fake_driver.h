@@ -126,9 +126,9 @@ public:
     core::SpecKeyRules specKeys() const override { return ownKeys; }
     std::string addressPool() const override { return defaultPool; }
     std::string plan(const std::string& name, const core::MachineSpec& spec) const override;
-    core::Result<drivers::MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
+    core::Result<drivers::MachineFacts> create(const drivers::NewMachine& m, const core::MachineSpec& spec, bool start,
                                                drivers::JobContext& ctx) override;
-    core::Result<drivers::MachineFacts> clone(const core::MachineRecord& source, const std::string& newName,
+    core::Result<drivers::MachineFacts> clone(const core::MachineRecord& source, const drivers::NewMachine& target,
                                               const core::MachineSpec& merged, bool start,
                                               drivers::JobContext& ctx) override;
     core::Result<void> start(const core::MachineRecord& m, drivers::JobContext& ctx) override;
@@ -158,7 +158,7 @@ private:
     // Parks the call while `op` is held; with `cancelable`, a cancel ends the
     // wait. Then the scripted failure, if any. Cancelled when cancelled.
     core::Result<void> holdPoint(FakeOp op, drivers::JobContext& ctx, bool cancelable);
-    core::Result<drivers::MachineFacts> make(const std::string& name, const core::MachineSpec& spec, bool start,
+    core::Result<drivers::MachineFacts> make(const drivers::NewMachine& m, const core::MachineSpec& spec, bool start,
                                              drivers::JobContext& ctx, FakeOp op);
 
     std::shared_ptr<FakeDisk> disk_;

@@ -193,6 +193,13 @@ private:
     {
         r.returnResults({{"lab", "10.1.10.0/24", "10.1.10.1", "10.1.10.91-10.1.10.250", {"10.1.10.53"}, 160u, 3u}});
     }
+    void ListBridges(sdbus::Result<std::vector<sdbus::Struct<
+                         std::string, std::string, std::vector<std::string>,
+                         std::vector<sdbus::Struct<std::string, std::string, std::string>>>>>&& r) override
+    {
+        r.returnResults({{"br0", "up", {"10.1.10.1/24", "fd10::1/64"}, {{"vi3", "up", "web"}, {"eth1", "up", ""}}},
+                         {"br1", "missing", {}, {}}});
+    }
     void ListLeases(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string>>>&& r, std::string pool) override
     {
         if (pool != "lab")
@@ -462,6 +469,24 @@ TEST_F(ClientFakeBus, PoolsLeasesAndTheNextAddress)
     EXPECT_EQ((*leases)[0].machine, "migra-client-01");
     EXPECT_EQ(client.leases("x").error().kind, ErrorKind::InvalidArgs);
     EXPECT_EQ(client.nextFreeAddress("lab").value_or(""), "10.1.10.92/24");
+}
+
+TEST_F(ClientFakeBus, BridgesWithTheirPortsAndMachines)
+{
+    auto client = connect();
+    auto bridges = client.bridges();
+    ASSERT_TRUE(bridges.has_value()) << bridges.error().message;
+    ASSERT_EQ(bridges->size(), 2u);
+    const auto& br0 = (*bridges)[0];
+    EXPECT_EQ(br0.name, "br0");
+    EXPECT_EQ(br0.state, "up");
+    EXPECT_EQ(br0.addresses, (std::vector<std::string>{"10.1.10.1/24", "fd10::1/64"}));
+    ASSERT_EQ(br0.ports.size(), 2u);
+    EXPECT_EQ(br0.ports[0].link, "vi3");
+    EXPECT_EQ(br0.ports[0].machine, "web");
+    EXPECT_EQ(br0.ports[1].machine, "");
+    EXPECT_EQ((*bridges)[1].state, "missing");
+    EXPECT_TRUE((*bridges)[1].ports.empty());
 }
 
 TEST_F(ClientFakeBus, ClusterReadsAndBackupReachTheManager)

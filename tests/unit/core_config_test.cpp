@@ -349,6 +349,25 @@ Subnet=fd00:78::/124
     }
 }
 
+TEST(CoreConfig, PoolNatIsOptInAndForIpv4)
+{
+    Config c = parseOk("[Pool.lab]\nSubnet=10.77.0.0/24\nNAT=yes\n[Pool.public]\nSubnet=192.0.2.0/24\n");
+    EXPECT_TRUE(c.pools.at("lab").nat);
+    EXPECT_FALSE(c.pools.at("public").nat);  // public addresses stay theirs
+    EXPECT_FALSE(parseOk("[Pool.lab]\nSubnet=10.77.0.0/24\nNAT=yes\nNAT=no\n").pools.at("lab").nat);
+
+    const std::vector<BadCase> cases{
+        {"[Pool.a]\nSubnet=10.0.0.0/24\nNAT=1\n", "test.conf:3: [Pool.a] NAT=1: expected yes or no"},
+        {"[Pool.a]\nSubnet=fd00::/64\nNAT=yes\n",
+         "test.conf:3: [Pool.a] NAT=yes: needs an IPv4 Subnet= (NAT is for IPv4"},
+    };
+    for (const auto& [text, expected] : cases) {
+        auto r = parseConfig(text, "test.conf");
+        ASSERT_FALSE(r) << text;
+        EXPECT_EQ(r.error().message.substr(0, expected.size()), expected) << r.error().message;
+    }
+}
+
 TEST(CoreConfig, ProxmoxPoolMayBeDefinedLater)
 {
     Config c = parseOk("[Proxmox.x]\nURL=https://pve\nTokenID=root@pam!z\nTokenSecretFile=/t\nPool=later\n"

@@ -108,6 +108,11 @@ void EngineTest::openEngine(uint32_t maxJobs, uint32_t maxQueuedJobs)
     cfg.pools = poolConfig;
     engine = std::make_unique<core::Engine>(cfg, *registry, std::move(ds));
     engine->setObserver(&observer);
+    engine->setNatApplier([this](const core::NatRules& rules) -> core::Result<void> {
+        std::lock_guard lock(natMu);
+        natApplied.push_back(rules);
+        return {};
+    });
     auto recovered = engine->recover();
     ASSERT_TRUE(recovered.has_value()) << recovered.error().message;
     // A bound for a hung recovery, not a speed goal.

@@ -66,6 +66,15 @@ protected:
     std::function<void(testsupport::FakeDriver&)> beforeRecovery;
     std::map<std::string, core::AddressPool> poolConfig;  // [Pool.NAME] of the next engine
     bool waitForRecovery = true;
+    // What the engine asked the host firewall to hold, in order (across
+    // restarts).
+    std::vector<core::NatRules> natApplied;
+    std::mutex natMu;
+    std::vector<core::NatRules> natCalls()
+    {
+        std::lock_guard lock(natMu);
+        return natApplied;
+    }
 
     // A fresh engine and registry on the same files and the same FakeDisk,
     // after the current ones are gone: a daemon restart.

@@ -63,6 +63,30 @@ protected:
     }
 };
 
+// The host's forwards follow the machines: in place when the create is
+// done, back after a restart, gone with the machine.
+TEST_F(EnginePoolsTest, PortForwardsAreAppliedWithTheMachineAndRemovedWithIt)
+{
+    driver->addresses = {"10.1.10.91"};
+    auto s = create("pod1", {{"ipv4", S("auto")},
+                             {"pool", S("lab")},
+                             {"ports", SpecValue{std::vector<core::PortForward>{{"tcp", 8022, 22}}, "a(sqq)"}}});
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(observer.waitFinished(s->jobId).state, JobState::Done);
+    const std::vector<core::NatForward> pod1{{"pod1", "tcp", 8022, "10.1.10.91", 22}};
+    ASSERT_FALSE(natCalls().empty());
+    EXPECT_EQ(natCalls().back().forwards, pod1);
+    EXPECT_TRUE(natCalls().back().masquerade.empty());  // no pool here says NAT=yes
+
+    natApplied.clear();
+    restart();
+    ASSERT_FALSE(natCalls().empty());
+    EXPECT_EQ(natCalls().front().forwards, pod1);  // before the first caller is served
+
+    ASSERT_EQ(observer.waitFinished(submitSimple("destroy", "pod1").jobId).state, JobState::Done);
+    EXPECT_TRUE(natCalls().back().empty());
+}
+
 TEST_F(EnginePoolsTest, AutoTakesTheNextFreeAddressWithThePoolsGatewayAndDns)
 {
     EXPECT_EQ(*engine->nextFreeAddress("lab"), "10.1.10.91/24");

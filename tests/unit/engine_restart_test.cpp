@@ -233,5 +233,32 @@ TEST_F(EngineTest, RecoveryChecksMachinesInParallelAsAJobWhileTheEngineAnswers)
     EXPECT_EQ(observer.waitFinished(submitSimple("stop", "r1").jobId).state, JobState::Done);
 }
 
+// Each made machine gets the next number (its nspawn host link is named
+// after it); a dry run takes none, and a destroyed machine's number is not
+// given again, across a restart too.
+TEST_F(EngineTest, MachineNumbersAreStableAndNeverReused)
+{
+    auto req = engine->prepareCreate("a", "nspawn", {{"bridge", core::SpecValue{std::string("br0"), "s"}}},
+                                     core::kFlagNoStart);
+    ASSERT_TRUE(req) << req.error().message;
+    auto s = engine->submit(*req, 1000);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(observer.waitFinished(s->jobId).state, JobState::Done);
+    submitCreate("plan-only", core::kFlagDryRun);
+    makeMachine("b", core::kFlagNoStart);
+    EXPECT_EQ(engine->machine("a")->number, 1u);
+    EXPECT_EQ(engine->machine("a")->bridge, "br0");
+    EXPECT_EQ(engine->machine("a")->hostLink, "vi1");
+    EXPECT_EQ(engine->machine("b")->number, 2u);
+    EXPECT_EQ(engine->machine("b")->hostLink, "");
+    ASSERT_EQ(observer.waitFinished(submitSimple("destroy", "b").jobId).state, JobState::Done);
+
+    restart();
+    makeMachine("c", core::kFlagNoStart);
+    EXPECT_EQ(engine->machine("a")->number, 1u);
+    EXPECT_EQ(engine->machine("a")->hostLink, "vi1");
+    EXPECT_EQ(engine->machine("c")->number, 3u);
+}
+
 }  // namespace
 }  // namespace zenith::unittest

@@ -144,7 +144,7 @@ TEST_F(NspawnDriverTest, CreateReportsStepsInOrderAndStarts)
     EXPECT_EQ(facts->location, (dir_ / "machines" / "web1").string());
     EXPECT_EQ(readText(dir_ / "machines" / "web1" / "etc" / "hostname"), "web1\n");
     EXPECT_GE(facts->uidShift, kFirstUidBase);
-    EXPECT_EQ(readText(dir_ / "machines" / "web1.nspawn"), renderNspawnSettings({"web1", "", {}, facts->uidShift, "auto"}));
+    EXPECT_EQ(readText(dir_ / "machines" / "web1.nspawn"), renderNspawnSettings({"web1", "", facts->uidShift, "auto"}));
     EXPECT_NE(ctx.events().back().message.find("its root is host uid " + std::to_string(facts->uidShift)),
               std::string::npos)
         << ctx.events().back().message;
@@ -489,7 +489,7 @@ TEST_F(NspawnDriverTest, AMachineWithoutARangeGetsOneAtStart)
     RecordingJobContext c;
     auto made = driver_->create("old", fromTemplate(), false, c);
     ASSERT_TRUE(made);
-    std::ofstream(dir_ / "machines" / "old.nspawn") << renderNspawnSettings({"old", "", {}});
+    std::ofstream(dir_ / "machines" / "old.nspawn") << renderNspawnSettings({"old", ""});
     RecordingJobContext s;
     ASSERT_TRUE(driver_->start(record("old"), s));
     auto base = privateUsersBase(readText(dir_ / "machines" / "old.nspawn"));

@@ -50,17 +50,31 @@ protected:
 
 TEST(NspawnSettingsFile, PrivateNetworkOnlyWithoutBridge)
 {
-    EXPECT_EQ(renderNspawnSettings({"web1", "", {}}),
+    EXPECT_EQ(renderNspawnSettings({"web1", ""}),
               "# Written by zenith-provisionerd; changes are lost when the machine is re-created.\n"
               "[Exec]\nBoot=yes\nNotifyReady=yes\nHostname=web1\n\n[Network]\nPrivate=yes\n");
 }
 
-TEST(NspawnSettingsFile, BridgeAndPorts)
+// A machine without a number of its own (none is 0) gets nspawn's veth.
+// Never Port=: forwards are the daemon's own nftables table.
+TEST(NspawnSettingsFile, BridgeWithNspawnsOwnLink)
 {
-    EXPECT_EQ(renderNspawnSettings({"web1", "br0", {{"tcp", 8080, 80}, {"udp", 5353, 53}}}),
+    EXPECT_EQ(renderNspawnSettings({"web1", "br0"}),
               "# Written by zenith-provisionerd; changes are lost when the machine is re-created.\n"
-              "[Exec]\nBoot=yes\nNotifyReady=yes\nHostname=web1\n\n[Network]\nPrivate=yes\nVirtualEthernet=yes\nBridge=br0\n"
-              "Port=tcp:8080:80\nPort=udp:5353:53\n");
+              "[Exec]\nBoot=yes\nNotifyReady=yes\nHostname=web1\n\n[Network]\nPrivate=yes\nVirtualEthernet=yes\nBridge=br0\n");
+}
+
+TEST(NspawnSettingsFile, OwnHostLinkOnABridge)
+{
+    NspawnSettings s{"web1", "br0"};
+    s.hostLink = "vi42";
+    EXPECT_EQ(renderNspawnSettings(s),
+              "# Written by zenith-provisionerd; changes are lost when the machine is re-created.\n"
+              "[Exec]\nBoot=yes\nNotifyReady=yes\nHostname=web1\n\n[Network]\nPrivate=yes\nVirtualEthernet=no\n"
+              "VirtualEthernetExtra=vi42:host0\n");
+    // No bridge: the link would lead nowhere, so none of ours is named.
+    s.bridge.clear();
+    EXPECT_EQ(renderNspawnSettings(s), renderNspawnSettings({"web1", ""}));
 }
 
 TEST(NspawnHostsFile, DefaultAndUpdated)
@@ -177,7 +191,7 @@ TEST_F(NspawnMachineConfig, SymlinksCannotLeadOutOfTheTree)
 TEST_F(NspawnMachineConfig, SettingsFileIsWrittenAtomically)
 {
     auto path = root_ / "web1.nspawn";
-    ASSERT_TRUE(writeNspawnSettings(path.string(), {"web1", "", {}}));
-    EXPECT_EQ(readText(path), renderNspawnSettings({"web1", "", {}}));
+    ASSERT_TRUE(writeNspawnSettings(path.string(), {"web1", ""}));
+    EXPECT_EQ(readText(path), renderNspawnSettings({"web1", ""}));
     EXPECT_EQ(modeOf(path), 0644u);
 }

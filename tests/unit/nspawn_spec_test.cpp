@@ -197,13 +197,20 @@ TEST(NspawnSpec, PasswordKeysAndSshKeys)
     EXPECT_EQ(rejectedKey(s), "");
 }
 
-TEST(NspawnSpec, PortsNeedAProtoAndPorts)
+// A forward leads to the machine's IPv4 address on its bridge.
+TEST(NspawnSpec, PortsNeedAProtoPortsAndAnAddress)
 {
     MachineSpec s;
-    s.ports = std::vector<zenith::core::PortForward>{{"sctp", 1, 2}};
-    EXPECT_EQ(rejectedKey(s), "ports");
+    auto o = options();
+    o.bridge = "br0";
     s.ports = std::vector<zenith::core::PortForward>{{"tcp", 8080, 80}};
-    EXPECT_EQ(rejectedKey(s), "");
+    auto r = validateNspawnSpec(s, o, "amd64");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "ports: needs ipv4 (the machine's address on a bridge, which the forwards lead to)");
+    s.ipv4 = std::string("10.0.0.5/24");
+    EXPECT_EQ(rejectedKey(s, o), "");
+    s.ports = std::vector<zenith::core::PortForward>{{"sctp", 1, 2}};
+    EXPECT_EQ(rejectedKey(s, o), "ports");
 }
 
 // A bridge decides which network a tenant is on: only the default one
@@ -231,10 +238,13 @@ TEST(NspawnSpec, PrivilegedAndHostListeningPortsNeedTheAdmin)
 {
     using zenith::core::PortForward;
     MachineSpec s;
+    s.ipv4 = std::string("10.0.0.5/24");
+    auto onBridge = options();
+    onBridge.bridge = "br0";
     s.ports = std::vector<PortForward>{{"tcp", 80, 80}};
-    EXPECT_EQ(rejectedKey(s), "ports");
+    EXPECT_EQ(rejectedKey(s, onBridge), "ports");
     s.ports = std::vector<PortForward>{{"tcp", 1024, 80}, {"udp", 65535, 53}};
-    EXPECT_EQ(rejectedKey(s), "");
+    EXPECT_EQ(rejectedKey(s, onBridge), "");
 
     // A port the host serves itself, for the same protocol only.
     const ListeningPorts host{{"tcp", 2222}, {"udp", 5353}};
@@ -242,12 +252,12 @@ TEST(NspawnSpec, PrivilegedAndHostListeningPortsNeedTheAdmin)
         return validateNspawnSpec(spec, o, "amd64", host);
     };
     s.ports = std::vector<PortForward>{{"tcp", 2222, 22}};
-    EXPECT_FALSE(check(s, options()));
+    EXPECT_FALSE(check(s, onBridge));
     s.ports = std::vector<PortForward>{{"udp", 2222, 22}};
-    EXPECT_TRUE(check(s, options()));
+    EXPECT_TRUE(check(s, onBridge));
 
     // HostPorts= set: exactly those ranges, whatever the host listens on.
-    auto o = options();
+    auto o = onBridge;
     o.hostPortsSet = true;
     o.hostPorts = {{80, 80}, {2000, 2999}};
     s.ports = std::vector<PortForward>{{"tcp", 80, 80}, {"tcp", 2222, 22}};

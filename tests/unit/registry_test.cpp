@@ -64,6 +64,9 @@ protected:
         m.createdByUid = 1000;
         m.specJson = R"({"distro":"debian","cpu_quota":150})";
         m.location = "/var/lib/machines/" + name;
+        m.number = 7;
+        m.bridge = "br0";
+        m.hostLink = "vi7";
         return m;
     }
 
@@ -84,6 +87,9 @@ protected:
         EXPECT_EQ(a.createdByUid, b.createdByUid);
         EXPECT_EQ(a.specJson, b.specJson);
         EXPECT_EQ(a.location, b.location);
+        EXPECT_EQ(a.number, b.number);
+        EXPECT_EQ(a.bridge, b.bridge);
+        EXPECT_EQ(a.hostLink, b.hostLink);
     }
 
     static JobSnapshot sampleJob(uint32_t id)
@@ -152,28 +158,35 @@ TEST_F(RegistryTest, SchemaIsVersionedAndWal)
         sqlite3_finalize(st);
         return v;
     };
-    EXPECT_EQ(scalar("PRAGMA user_version"), "6");
+    EXPECT_EQ(scalar("PRAGMA user_version"), "7");
     EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");
     EXPECT_EQ(scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                      "AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-              "audit,jobs,leases,leases6,machines");
+              "audit,counters,jobs,leases,leases6,machines");
     sqlite3_close(db);
 }
 
 // A database of the first schema gains the user namespace column, the
 // leases tables, the checkpoints and SSH host key columns, and its machines
-// read back with none.
+// read back with none; they are numbered in the order they were registered,
+// with the bridge their spec named.
 TEST_F(RegistryTest, MigratesAVersionOneDatabase)
 {
     {
         auto reg = openOk();
-        ASSERT_TRUE(reg->putMachine(sampleMachine("web1")));
+        auto web1 = sampleMachine("web1");
+        web1.specJson = R"({"bridge":"zbr1"})";
+        ASSERT_TRUE(reg->putMachine(web1));
+        auto web0 = sampleMachine("web0");
+        web0.specJson = "{}";
+        ASSERT_TRUE(reg->putMachine(web0));
     }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE machines DROP COLUMN uid_shift; ALTER TABLE machines DROP COLUMN checkpoints; "
-                           "ALTER TABLE machines DROP COLUMN ssh_host_keys; "
-                           "DROP TABLE leases; DROP TABLE leases6; PRAGMA user_version = 1",
+                           "ALTER TABLE machines DROP COLUMN ssh_host_keys; ALTER TABLE machines DROP COLUMN number; "
+                           "ALTER TABLE machines DROP COLUMN bridge; ALTER TABLE machines DROP COLUMN host_link; "
+                           "DROP TABLE counters; DROP TABLE leases; DROP TABLE leases6; PRAGMA user_version = 1",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
@@ -185,13 +198,40 @@ TEST_F(RegistryTest, MigratesAVersionOneDatabase)
     m.sshHostKeys = {"ssh-ed25519 SHA256:GAUfW5O6dwdvq6rbH8ORvx34aqh6yETufcwAcr1Tz7U"};
     ASSERT_TRUE(reg->putMachine(m));
     auto all = reg->machines();
-    ASSERT_EQ(all->size(), 2u);
-    EXPECT_EQ(all->at(0).uidShift, 0u);
-    EXPECT_TRUE(all->at(0).checkpoints.empty());
-    EXPECT_EQ(all->at(1).uidShift, 589824u);
-    EXPECT_EQ(all->at(1).checkpoints, m.checkpoints);
-    EXPECT_TRUE(all->at(0).sshHostKeys.empty());
-    EXPECT_EQ(all->at(1).sshHostKeys, m.sshHostKeys);
+    ASSERT_EQ(all->size(), 3u);  // web0, web1, web2
+    EXPECT_EQ(all->at(1).uidShift, 0u);
+    EXPECT_TRUE(all->at(1).checkpoints.empty());
+    EXPECT_EQ(all->at(2).uidShift, 589824u);
+    EXPECT_EQ(all->at(2).checkpoints, m.checkpoints);
+    EXPECT_TRUE(all->at(1).sshHostKeys.empty());
+    EXPECT_EQ(all->at(2).sshHostKeys, m.sshHostKeys);
+    EXPECT_EQ(all->at(1).number, 1u);
+    EXPECT_EQ(all->at(0).number, 2u);
+    EXPECT_EQ(all->at(1).bridge, "zbr1");
+    EXPECT_EQ(all->at(0).bridge, "");
+    EXPECT_EQ(all->at(1).hostLink, "");  // systemd-nspawn's own veth until re-created
+    // web2 came with number 7 of its own.
+    EXPECT_EQ(reg->lastMachineNumber().value_or(0), 7u);
+}
+
+// A destroyed machine's number is never given again: the highest one ever
+// saved outlives its machine, and a reopen.
+TEST_F(RegistryTest, TheHighestMachineNumberOutlivesItsMachine)
+{
+    {
+        auto reg = openOk();
+        EXPECT_EQ(reg->lastMachineNumber().value_or(99), 0u);
+        auto a = sampleMachine("a");
+        a.number = 41;
+        auto b = sampleMachine("b");
+        b.number = 40;
+        ASSERT_TRUE(reg->putMachine(a));
+        ASSERT_TRUE(reg->putMachine(b));
+        EXPECT_EQ(reg->lastMachineNumber().value_or(0), 41u);
+        ASSERT_TRUE(reg->removeMachine("a"));
+    }
+    auto reg = openOk();
+    EXPECT_EQ(reg->lastMachineNumber().value_or(0), 41u);
 }
 
 TEST_F(RegistryTest, RefusesASchemaFromTheFuture)

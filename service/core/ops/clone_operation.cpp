@@ -119,7 +119,7 @@ public:
         const bool start = !(req.flags & kFlagNoStart);
         if (auto r = run.claimAddress(); !r)
             return r;
-        auto facts = run.driver().clone(*source, req.machine, req.spec, start, run.job());
+        auto facts = run.driver().clone(*source, newMachineOf(run), req.spec, start, run.job());
         return adoptMadeMachine(run, facts, start);
     }
 

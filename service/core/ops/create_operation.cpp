@@ -55,7 +55,7 @@ public:
         const bool start = !(req.flags & kFlagNoStart);
         if (auto r = run.claimAddress(); !r)
             return r;
-        auto facts = run.driver().create(req.machine, req.spec, start, run.job());
+        auto facts = run.driver().create(newMachineOf(run), req.spec, start, run.job());
         return adoptMadeMachine(run, facts, start);
     }
 

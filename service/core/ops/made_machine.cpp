@@ -4,6 +4,13 @@
 
 namespace zenith::core::ops {
 
+drivers::NewMachine newMachineOf(const OperationRun& run)
+{
+    const std::string& name = run.request().machine;
+    auto made = run.machine(name);
+    return {name, made ? made->number : 0};
+}
+
 Result<void> adoptMadeMachine(OperationRun& run, const Result<drivers::MachineFacts>& facts, bool started)
 {
     if (!facts)
@@ -13,6 +20,8 @@ Result<void> adoptMadeMachine(OperationRun& run, const Result<drivers::MachineFa
             made->location = facts->location;
             made->node = facts->node;
             made->vmid = facts->vmid;
+            made->bridge = facts->bridge;
+            made->hostLink = facts->hostLink;
             if (auto undone = run.driver().destroy(*made, true, run.job()); !undone) {
                 // It exists and may run: keep it listed (failed) with its
                 // address, so nobody else gets that address meanwhile.

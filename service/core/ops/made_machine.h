@@ -6,6 +6,9 @@
 
 namespace zenith::core::ops {
 
+// The machine the job makes, as the engine registered it (its number).
+drivers::NewMachine newMachineOf(const OperationRun& run);
+
 // Records the facts and the state (running when started); a cancel that
 // arrived just as the driver finished is honoured by destroying what it made.
 Result<void> adoptMadeMachine(OperationRun& run, const Result<drivers::MachineFacts>& facts, bool started);

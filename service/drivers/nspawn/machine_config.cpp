@@ -29,14 +29,18 @@ std::string renderNspawnSettings(const NspawnSettings& s)
     if (s.uidShift)
         out += fmt::format("PrivateUsers={}:{}\n", s.uidShift, kUidRangeSize);
     out += "\n[Network]\nPrivate=yes\n";
-    // A veth is only useful with somewhere to plug it (a bridge) or ports
-    // to forward to it; otherwise the machine gets no network at all.
-    if (!s.bridge.empty() || !s.ports.empty())
-        out += "VirtualEthernet=yes\n";
-    if (!s.bridge.empty())
-        out += fmt::format("Bridge={}\n", s.bridge);
-    for (const auto& p : s.ports)
-        out += fmt::format("Port={}:{}:{}\n", p.proto, p.hostPort, p.machinePort);
+    // A veth is only useful with somewhere to plug it (a bridge); otherwise
+    // the machine gets no network at all. Port forwards are not nspawn's
+    // Port= but the daemon's own nftables table (core/net/nat_rules.h).
+    if (!s.hostLink.empty() && !s.bridge.empty()) {
+        // Our own name for the link; the daemon attaches it to the bridge.
+        // VirtualEthernet=no outweighs the --network-veth of
+        // systemd-nspawn@.service, which would add a second link.
+        out += fmt::format("VirtualEthernet=no\nVirtualEthernetExtra={}:host0\n", s.hostLink);
+    } else {
+        if (!s.bridge.empty())
+            out += fmt::format("VirtualEthernet=yes\nBridge={}\n", s.bridge);
+    }
     if (s.uidShift)
         out += fmt::format("\n[Files]\nPrivateUsersOwnership={}\n", s.ownership);
     return out;

@@ -16,7 +16,6 @@ namespace zenith::drivers::nspawn {
 struct NspawnSettings {
     std::string hostname;
     std::string bridge;                     // "" : no bridge
-    std::vector<core::PortForward> ports;
     // The machine's user namespace: tenant ids 0..65535 are host ids
     // uidShift..uidShift+65535 (0: none, only for trees made before).
     uint32_t uidShift = 0;
@@ -24,6 +23,8 @@ struct NspawnSettings {
     // on disk changes), chown (a recursive chown at the first boot), auto
     // (map where the kernel and file system can).
     std::string ownership = "auto";
+    // Its host link (host_link.h); "" : systemd-nspawn's own veth, vb-NAME.
+    std::string hostLink;
 };
 // <machines-dir>/<name>.nspawn, read by nspawn with --settings=trusted.
 std::string renderNspawnSettings(const NspawnSettings& s);

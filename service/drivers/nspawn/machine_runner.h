@@ -23,6 +23,10 @@ struct RunTarget {
     // 0 = unlimited.
     uint32_t cpuQuota = 0;   // percent, 100 = one core
     uint64_t memoryMax = 0;  // bytes
+    // Its link on the host side and the bridge it joins (host_link.h);
+    // empty: none of our naming (systemd-nspawn's own veth, if any).
+    std::string hostLink;
+    std::string bridge;
 };
 
 // Which limits a runner enforces; a spec asking for one it cannot is refused.

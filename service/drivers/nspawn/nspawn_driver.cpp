@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "drivers/nspawn/base_image_cache.h"
 #include "drivers/nspawn/distro_catalog.h"
+#include "drivers/nspawn/host_link.h"
 #include "drivers/nspawn/machine_config.h"
 #include "drivers/nspawn/nspawn_command.h"
 #include "drivers/nspawn/nspawn_spec.h"
@@ -141,9 +142,10 @@ public:
         return out;
     }
 
-    core::Result<MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
+    core::Result<MachineFacts> create(const NewMachine& m, const core::MachineSpec& spec, bool start,
                                       JobContext& ctx) override
     {
+        const std::string& name = m.name;
         if (auto r = validate(spec); !r)
             return std::unexpected(r.error());
         if (auto r = checkFree(name); !r)
@@ -195,14 +197,15 @@ public:
 
         MachineFacts facts{key.distro, key.release, key.arch, {}, {}, 0, machinePath(name)};
         facts.addresses = addressesOf(spec);
-        if (auto r = cloneConfigureStart(name, source, spec, *prepared, start, ctx, facts); !r)
+        if (auto r = cloneConfigureStart(m, source, spec, *prepared, start, ctx, facts); !r)
             return std::unexpected(r.error());
         return facts;
     }
 
-    core::Result<MachineFacts> clone(const core::MachineRecord& src, const std::string& newName,
+    core::Result<MachineFacts> clone(const core::MachineRecord& src, const NewMachine& target,
                                      const core::MachineSpec& merged, bool start, JobContext& ctx) override
     {
+        const std::string& newName = target.name;
         if (auto r = validate(merged); !r)
             return std::unexpected(r.error());
         if (auto r = checkFree(newName); !r)
@@ -224,7 +227,7 @@ public:
         MachineFacts facts{src.distro, src.release, src.arch, {}, {}, 0, machinePath(newName)};
         facts.addresses = addressesOf(merged);
         // A clone gets a range and host keys of its own: never the source's.
-        if (auto r = cloneConfigureStart(newName, source, merged, *prepared, start, ctx, facts); !r)
+        if (auto r = cloneConfigureStart(target, source, merged, *prepared, start, ctx, facts); !r)
             return std::unexpected(r.error());
         return facts;
     }
@@ -243,7 +246,7 @@ public:
         if (auto r = moveLegacyNetworkdFile(rootfsOf(m)); !r)
             return r;
         ctx.progress(0.1, "start", "booting " + m.name);
-        auto r = runner_->start(targetOf(m), ctx.stopToken(), o_.startTimeout);
+        auto r = bootWithHostLink(*runner_, targetOf(m), ctx.stopToken(), o_.startTimeout);
         if (!r)
             return r;
         ctx.progress(1.0, "start", runningMessage(m.name, rootfsOf(m), *shift));
@@ -429,7 +432,7 @@ private:
     }
     RunTarget targetOf(const core::MachineRecord& m) const
     {
-        return {m.name, rootfsOf(m), settingsPath(m.name), m.cpuQuota, m.memoryMax};
+        return {m.name, rootfsOf(m), settingsPath(m.name), m.cpuQuota, m.memoryMax, m.hostLink, m.bridge};
     }
 
     core::Result<void> checkFree(const std::string& name) const
@@ -475,10 +478,11 @@ private:
 
     // Fills in the machine's uid shift (its user namespace) and the
     // fingerprints of its new SSH host keys.
-    core::Result<void> cloneConfigureStart(const std::string& name, const std::string& source,
+    core::Result<void> cloneConfigureStart(const NewMachine& m, const std::string& source,
                                            const core::MachineSpec& spec, const PreparedIdentity& id, bool start,
                                            JobContext& ctx, MachineFacts& facts)
     {
+        const std::string& name = m.name;
         std::error_code ec;
         fs::create_directories(o_.machinesDir, ec);
         std::string rootfs = machinePath(name);
@@ -506,8 +510,10 @@ private:
         auto shift = uids_.reserve();
         if (!shift)
             return rollback(name, shift.error());
-        NspawnSettings settings{name, id.bridge, spec.ports.value_or(std::vector<core::PortForward>{}), *shift,
-                                o_.privateUsersOwnership};
+        facts.bridge = id.bridge;
+        facts.hostLink = id.bridge.empty() ? std::string() : hostLinkName(m.number);
+        NspawnSettings settings{name, id.bridge, *shift,
+                                o_.privateUsersOwnership, facts.hostLink};
         auto written = writeNspawnSettings(settingsPath(name), settings);
         uids_.release(*shift);
         if (!written)
@@ -521,8 +527,9 @@ private:
             return {};
 
         ctx.progress(kConfigureDone, "start", "booting " + name);
-        RunTarget t{name, rootfs, settingsPath(name), spec.cpuQuota.value_or(0), spec.memoryMax.value_or(0)};
-        if (auto r = runner_->start(t, ctx.stopToken(), o_.startTimeout); !r)
+        RunTarget t{name, rootfs, settingsPath(name), spec.cpuQuota.value_or(0), spec.memoryMax.value_or(0),
+                    facts.hostLink, facts.bridge};
+        if (auto r = bootWithHostLink(*runner_, t, ctx.stopToken(), o_.startTimeout); !r)
             return rollback(name, r.error().code == ErrorCode::Cancelled ? std::nullopt : std::optional(r.error()));
         ctx.progress(1.0, "start", runningMessage(name, rootfs, *shift));
         return {};

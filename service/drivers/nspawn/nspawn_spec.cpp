@@ -197,6 +197,10 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
                 return core::fail(ErrorCode::InvalidArgs,
                                   fmt::format("ports: ({}, {}, {}) needs proto tcp or udp and non-zero ports", p.proto,
                                               p.hostPort, p.machinePort));
+    // A forward's target is the machine's IPv4 address on its bridge.
+    if (s.ports && !s.ports->empty() && !s.ipv4)
+        return core::fail(ErrorCode::InvalidArgs, "ports: needs ipv4 (the machine's address on a bridge, which the "
+                                                  "forwards lead to)");
     if (s.templateName && (s.templateName->empty() || s.templateName->find('/') != std::string::npos ||
                            s.templateName->starts_with('.')))
         return core::fail(ErrorCode::InvalidArgs, "template: not a machine name");

@@ -27,9 +27,10 @@ bool says(const core::Error& e, std::string_view text) { return e.message.find(t
 
 }  // namespace
 
-Result<MachineFacts> GuestDriver::clone(const core::MachineRecord& source, const std::string& newName,
+Result<MachineFacts> GuestDriver::clone(const core::MachineRecord& source, const NewMachine& target,
                                         const core::MachineSpec& merged, bool start, JobContext& ctx)
 {
+    const std::string& newName = target.name;
     auto cluster = clusterOf(source);
     if (!cluster)
         return std::unexpected(cluster.error());

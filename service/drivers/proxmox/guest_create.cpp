@@ -5,9 +5,12 @@
 
 namespace zenith::drivers::proxmox {
 
-core::Result<MachineFacts> GuestDriver::create(const std::string& name, const core::MachineSpec& spec, bool start,
+core::Result<MachineFacts> GuestDriver::create(const NewMachine& m, const core::MachineSpec& spec, bool start,
                                                JobContext& ctx)
 {
+    // The guest's own number is its vmid; the engine's number stays the
+    // engine's (the record keeps both).
+    const std::string& name = m.name;
     auto c = clusterFor(spec);
     if (!c)
         return std::unexpected(c.error());

@@ -51,9 +51,9 @@ public:
     std::string bridgeFor(const core::MachineSpec& spec) const override;
     std::vector<core::ResourceLock> locksFor(const core::Request& request) const override;
     std::string plan(const std::string& name, const core::MachineSpec& spec) const override;
-    core::Result<MachineFacts> create(const std::string& name, const core::MachineSpec& spec, bool start,
+    core::Result<MachineFacts> create(const NewMachine& m, const core::MachineSpec& spec, bool start,
                                       JobContext& ctx) override;                     // guest_create.cpp
-    core::Result<MachineFacts> clone(const core::MachineRecord& source, const std::string& newName,
+    core::Result<MachineFacts> clone(const core::MachineRecord& source, const NewMachine& target,
                                      const core::MachineSpec& merged, bool start, JobContext& ctx) override;  // guest_clone.cpp
     core::Result<void> start(const core::MachineRecord& m, JobContext& ctx) override;          // guest_power.cpp
     core::Result<void> stop(const core::MachineRecord& m, bool force, JobContext& ctx) override;  // guest_power.cpp

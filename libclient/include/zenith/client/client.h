@@ -65,6 +65,8 @@ public:
     // ipv6=auto (nextFreeAddress6) would get now.
     Result<std::vector<PoolInfo>> pools();
     Result<std::vector<LeaseInfo>> leases(const std::string& pool);
+    // The bridges machines join (extension): state, addresses, ports.
+    Result<std::vector<BridgeInfo>> bridges();
     Result<std::string> nextFreeAddress(const std::string& pool);
     Result<std::string> nextFreeAddress6(const std::string& pool);
     // A remote backend (extension): its nodes and storages, a machine's

@@ -34,6 +34,9 @@ struct MachineInfo {  // every property of org.zenith.Provisioner.Machine
     uint32_t createdByUid = 0;
     uint32_t uidShift = 0;  // host uid of the machine's root (its user namespace), 0 for none
     std::vector<std::string> sshHostKeys;  // "ssh-ed25519 SHA256:..." (SSHHostKeys)
+    uint32_t number = 0;   // stable, never reused (Number)
+    std::string bridge;    // the bridge its link is a port of (Bridge)
+    std::string hostLink;  // that link on the host, "vi42" (HostLink)
 };
 
 struct JobSummary {  // one row of ListJobs
@@ -57,6 +60,18 @@ struct PoolInfo {  // one row of ListPools (extension)
 
 struct LeaseInfo {  // one row of ListLeases (extension)
     std::string address, machine;
+};
+
+struct BridgePortInfo {
+    std::string link, state;
+    std::string machine;  // whose HostLink it is; "" for none
+};
+
+struct BridgeInfo {  // one row of ListBridges (extension)
+    std::string name;
+    std::string state;  // up, down, ...; "missing", "not-a-bridge"
+    std::vector<std::string> addresses;
+    std::vector<BridgePortInfo> ports;
 };
 
 // A remote backend's hosts and storages, a machine's health and its
