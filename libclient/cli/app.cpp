@@ -188,6 +188,15 @@ std::string joined(const std::vector<std::string>& items, const std::string& sep
     return out;
 }
 
+// "tcp:8022->22, udp:5353->53"
+std::string forwardsText(const std::vector<PortForward>& forwards)
+{
+    std::vector<std::string> items;
+    for (const auto& f : forwards)
+        items.push_back(fmt::format("{}:{}->{}", f.proto, f.hostPort, f.machinePort));
+    return joined(items);
+}
+
 // run(), or planClone() when `plan` is given.
 int runCommandLine(int argc, char** argv, CloneCall* plan)
 {
@@ -261,6 +270,13 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
                        "Backup storage (default: the cluster's BackupStorage=, else the largest one)");
     backup->add_option("--mode", a.backup.mode, "snapshot (default: the machine keeps running), suspend or stop")
         ->check(CLI::IsMember({"snapshot", "suspend", "stop"}));
+
+    std::string forwardText;
+    auto* forward = machineCommand("forward", "Forward a host port to a port of a machine (its IPv4 address)");
+    forward->add_option("FORWARD", forwardText, "PROTO:HOST_PORT:MACHINE_PORT, e.g. tcp:8022:22")->required();
+    auto* unforward = machineCommand("unforward", "Stop forwarding a host port to a machine");
+    unforward->add_option("FORWARD", forwardText, "PROTO:HOST_PORT, e.g. tcp:8022")->required();
+    auto* forwards = app.add_subcommand("forwards", "List the port forwards the host holds");
 
     auto* list = app.add_subcommand("list", "List machines");
     auto* show = app.add_subcommand("show", "Show every property of a machine");
@@ -348,6 +364,37 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
         return toInt(runner.submitted(client.makeTemplate(a.name, flags), "template", a.name));
     if (backup->parsed())
         return toInt(runner.submitted(client.backup(a.name, a.backup, flags), "backup", a.name));
+    if (forward->parsed() || unforward->parsed()) {
+        auto f = parseForward(forwardText, forward->parsed());
+        if (!f)
+            return toInt(out.error(f.error()));
+        if (forward->parsed())
+            return toInt(runner.submitted(client.addPortForward(a.name, *f, flags), "add-forward", a.name));
+        return toInt(runner.submitted(client.removePortForward(a.name, f->proto, f->hostPort, flags),
+                                      "remove-forward", a.name));
+    }
+    if (forwards->parsed()) {
+        auto rows = client.portForwards();
+        if (!rows)
+            return toInt(out.error(rows.error()));
+        if (g.json) {
+            auto doc = nlohmann::json::array();
+            for (const auto& f : *rows)
+                doc.push_back({{"machine", f.machine},
+                               {"proto", f.proto},
+                               {"host_port", f.hostPort},
+                               {"machine_port", f.machinePort},
+                               {"address", f.address}});
+            std::cout << doc.dump() << '\n';
+        } else {
+            std::vector<std::vector<std::string>> cells;
+            for (const auto& f : *rows)
+                cells.push_back({f.proto, std::to_string(f.hostPort), f.machine,
+                                 fmt::format("{}:{}", f.address, f.machinePort)});
+            std::cout << formatTable({"PROTO", "HOST PORT", "MACHINE", "TO"}, cells);
+        }
+        return 0;
+    }
 
     if (cancel->parsed()) {
         auto done = client.cancel(jobId);
@@ -393,6 +440,7 @@ int runCommandLine(int argc, char** argv, CloneCall* plan)
             {"Addresses", joined(m->addresses)},
             {"Bridge", m->bridge},
             {"HostLink", m->hostLink},
+            {"PortForwards", forwardsText(m->portForwards)},
             {"CPUQuota", m->cpuQuota ? fmt::format("{}%", m->cpuQuota) : ""},
             {"MemoryMax", m->memoryMax ? fmt::format("{} ({})", formatSize(m->memoryMax), m->memoryMax) : ""},
             {"Node", m->node},

@@ -42,6 +42,18 @@ json errorEvent(const zenith::client::Error& e)
                 {"exit_code", toInt(exitCodeFor(e.kind))}};
 }
 
+namespace {
+
+json forwardsJson(const std::vector<zenith::client::PortForward>& forwards)
+{
+    auto out = json::array();
+    for (const auto& f : forwards)
+        out.push_back({{"proto", f.proto}, {"host_port", f.hostPort}, {"machine_port", f.machinePort}});
+    return out;
+}
+
+}  // namespace
+
 json toJson(const zenith::client::MachineInfo& m)
 {
     return json{{"name", m.name},       {"backend", m.backend},     {"kind", m.kind},
@@ -50,7 +62,7 @@ json toJson(const zenith::client::MachineInfo& m)
                 {"memory_max", m.memoryMax}, {"node", m.node},      {"vmid", m.vmid},
                 {"created_by_uid", m.createdByUid}, {"uid_shift", m.uidShift},
                 {"ssh_host_keys", m.sshHostKeys}, {"number", m.number}, {"bridge", m.bridge},
-                {"host_link", m.hostLink}, {"path", m.path}};
+                {"host_link", m.hostLink}, {"port_forwards", forwardsJson(m.portForwards)}, {"path", m.path}};
 }
 
 json toJson(const std::vector<zenith::client::MachineSummary>& rows)

@@ -318,4 +318,30 @@ Result<Spec> buildSpec(const SpecOptions& o)
     return spec;
 }
 
+Result<zenith::client::PortForward> parseForward(std::string_view text, bool withMachinePort)
+{
+    const char* form = withMachinePort ? "PROTO:HOST_PORT:MACHINE_PORT (e.g. tcp:8022:22)" : "PROTO:HOST_PORT (e.g. tcp:8022)";
+    zenith::client::PortForward f;
+    if (withMachinePort) {
+        auto ports = parsePorts(text, "forward");
+        if (!ports)
+            return std::unexpected(ports.error());
+        if (ports->size() != 1)
+            return invalid(fmt::format("forward: '{}' is not {}", text, form));
+        f = ports->front();
+    } else {
+        auto colon = text.find(':');
+        if (colon == std::string_view::npos)
+            return invalid(fmt::format("forward: '{}' is not {}", text, form));
+        auto host = parseUnsigned<uint16_t>(text.substr(colon + 1), "forward");
+        if (!host || *host == 0)
+            return invalid(fmt::format("forward: '{}' is not {}", text, form));
+        f.proto = std::string(text.substr(0, colon));
+        f.hostPort = *host;
+    }
+    if (f.proto != "tcp" && f.proto != "udp")
+        return invalid(fmt::format("forward: '{}' is not {}; PROTO is tcp or udp", text, form));
+    return f;
+}
+
 }  // namespace zenithctl

@@ -58,6 +58,10 @@ zenith::client::Result<std::pair<std::string, std::string>> splitAssignment(std:
 // Secrets (password, wireguard_config) are refused: argv is world-readable.
 zenith::client::Result<zenith::client::SpecValue> parseSpecValue(std::string_view key, std::string_view text);
 
+// One port forward: "tcp:8022:22", or "tcp:8022" without the machine port
+// (`forward` / `unforward`). InvalidArgs naming the form otherwise.
+zenith::client::Result<zenith::client::PortForward> parseForward(std::string_view text, bool withMachinePort);
+
 // "150" or "150%" -> 150, naming `key` on error.
 zenith::client::Result<uint32_t> parsePercent(std::string_view text, std::string_view key);
 

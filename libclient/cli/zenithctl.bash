@@ -21,7 +21,7 @@ _zenithctl()
     _init_completion || return
 
     local commands="create clone cloudpod destroy start stop template backup list show jobs cancel images"
-    commands+=" pools leases next-ip bridges nodes storages isos templates health backups"
+    commands+=" pools leases next-ip bridges forward unforward forwards nodes storages isos templates health backups"
     local global="--help --version --json --no-wait -q --quiet --no-ask-password -H --host --address --timeout"
     # cloudpod: VMID, LAST_OCTET and its --template (the clone source) stand
     # for --vmid, --ipv4/--ip, --last-octet and the spec's template.

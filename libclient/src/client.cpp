@@ -199,6 +199,34 @@ Result<std::vector<BackupInfo>> Client::backups(const std::string& name)
     });
 }
 
+Result<std::vector<ForwardInfo>> Client::portForwards()
+{
+    return detail::guarded([&] {
+        std::vector<ForwardInfo> out;
+        for (const auto& row : session_->manager().ListPortForwards())
+            out.push_back(ForwardInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>()});
+        return out;
+    });
+}
+
+Result<Job> Client::addPortForward(const std::string& name, const PortForward& forward, uint64_t flags)
+{
+    return detail::guarded([&] {
+        std::string job =
+            session_->manager().AddPortForward(name, forward.proto, forward.hostPort, forward.machinePort, flags);
+        return Job(session_, jobIdFromPath(job), job);
+    });
+}
+
+Result<Job> Client::removePortForward(const std::string& name, const std::string& proto, uint16_t hostPort,
+                                      uint64_t flags)
+{
+    return detail::guarded([&] {
+        std::string job = session_->manager().RemovePortForward(name, proto, hostPort, flags);
+        return Job(session_, jobIdFromPath(job), job);
+    });
+}
+
 Result<Job> Client::backup(const std::string& name, const BackupOptions& options, uint64_t flags)
 {
     return detail::guarded([&] {

@@ -67,6 +67,10 @@ MachineInfo machineFromProperties(const VariantMap& props, std::string path)
     read(props, "Number", m.number);
     read(props, "Bridge", m.bridge);
     read(props, "HostLink", m.hostLink);
+    std::vector<sdbus::Struct<std::string, uint16_t, uint16_t>> forwards;
+    read(props, "PortForwards", forwards);
+    for (const auto& f : forwards)
+        m.portForwards.push_back(PortForward{f.get<0>(), f.get<1>(), f.get<2>()});
     return m;
 }
 

@@ -174,6 +174,9 @@ Result<Submitted> Engine::submit(const Request& request, uint32_t uid)
         }
         if (auto r = op->admit(request, makes ? nullptr : &existing->second); !r)
             return std::unexpected(r.error());
+        if (op->publishesPorts())
+            if (auto r = I.checkHostPortsFree(request); !r)
+                return std::unexpected(r.error());
         if (!dryRun && I.stopping)
             return fail(ErrorCode::BackendUnavailable, "the daemon is stopping");
         if (!dryRun && I.activeJobs >= I.config_.maxJobs && I.queue.size() >= I.config_.maxQueuedJobs)

@@ -130,6 +130,28 @@ struct Engine::Impl final : OperationEnv {
             log::error({}, "cannot update the port forwards and NAT: {}", r.error().message);
     }
 
+    // InvalidArgs when another machine forwards one of the request's host
+    // ports already (mu held). Creating machines count: their spec is
+    // recorded at submit. The holder is not named: it may be another
+    // tenant's machine.
+    Result<void> checkHostPortsFree(const Request& req) const
+    {
+        const auto wanted = req.spec.ports.value_or(std::vector<PortForward>{});
+        if (wanted.empty())
+            return {};
+        for (const auto& [name, m] : machines) {
+            if (name == req.machine)
+                continue;
+            for (const auto& held : forwardsOf(m))
+                for (const auto& w : wanted)
+                    if (held.proto == w.proto && held.hostPort == w.hostPort)
+                        return fail(ErrorCode::InvalidArgs,
+                                    fmt::format("ports: host port {}/{} is forwarded to another machine already",
+                                                w.hostPort, w.proto));
+        }
+        return {};
+    }
+
     // Every lease of `machine` (its job failed, or it was destroyed).
     void releaseAddresses(const std::string& machine)
     {

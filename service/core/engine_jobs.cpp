@@ -123,6 +123,20 @@ public:
         impl_.notifyMachineChanged(copy);
     }
     void setState(MachineState state) override { impl_.setMachineState(e_->request.machine, state); }
+    void setSpec(const MachineSpec& spec) override
+    {
+        MachineRecord copy;
+        {
+            std::lock_guard lock(impl_.mu);
+            auto it = impl_.machines.find(e_->request.machine);
+            if (it == impl_.machines.end())
+                return;
+            it->second.specJson = specToJson(spec);
+            copy = it->second;
+        }
+        impl_.persistMachine(copy);
+        impl_.notifyMachineChanged(copy);
+    }
     Result<void> claimAddress() override;
     void keepMadeMachine() override
     {
@@ -396,7 +410,7 @@ void Engine::Impl::finishJob(const std::shared_ptr<JobEntry>& e, const Result<vo
     }
     // Its port forwards are in place before the job is reported done, and
     // gone with the machine.
-    if (effect == OperationEffect::Makes || effect == OperationEffect::Removes || !req.operation)
+    if (!req.operation || req.operation->changesForwards())
         syncNat();
     if (removed) {
         releaseAddresses(removed->name);

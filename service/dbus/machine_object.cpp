@@ -1,6 +1,7 @@
 #include "dbus/machine_object.h"
 
 #include "core/names.h"
+#include "core/net/nat_rules.h"
 
 namespace zenith::dbus {
 
@@ -21,6 +22,8 @@ std::vector<std::string> changedMachineProperties(const core::MachineRecord& a, 
     if (a.sshHostKeys != b.sshHostKeys) out.emplace_back("SSHHostKeys");
     if (a.bridge != b.bridge) out.emplace_back("Bridge");
     if (a.hostLink != b.hostLink) out.emplace_back("HostLink");
+    if (a.specJson != b.specJson && core::configuredForwards(a) != core::configuredForwards(b))
+        out.emplace_back("PortForwards");
     return out;
 }
 
@@ -28,6 +31,14 @@ MachineObject::MachineObject(sdbus::IConnection& connection, core::MachineRecord
     : AdaptorInterfaces(connection, core::machineObjectPath(record.name)), record_(std::move(record))
 {
     registerAdaptor();
+}
+
+std::vector<sdbus::Struct<std::string, uint16_t, uint16_t>> MachineObject::PortForwards()
+{
+    std::vector<sdbus::Struct<std::string, uint16_t, uint16_t>> out;
+    for (const auto& p : core::configuredForwards(record_))
+        out.emplace_back(p.proto, p.hostPort, p.machinePort);
+    return out;
 }
 
 MachineObject::~MachineObject()

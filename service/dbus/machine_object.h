@@ -46,6 +46,7 @@ private:
     uint32_t Number() override { return record_.number; }
     std::string Bridge() override { return record_.bridge; }
     std::string HostLink() override { return record_.hostLink; }
+    std::vector<sdbus::Struct<std::string, uint16_t, uint16_t>> PortForwards() override;
     uint32_t CreatedByUID() override { return record_.createdByUid; }
 
     core::MachineRecord record_;

@@ -51,6 +51,13 @@ private:
     // Both families' next free address: `next` is the engine's call for one.
     void nextFreeAddressOf(sdbus::Result<std::string>&& result, std::string pool, const char* method,
                            core::Result<std::string> (core::Engine::*next)(const std::string&) const);
+    // Port forwards (manager_forwards.cpp).
+    void AddPortForward(OnePath&& result, std::string name, std::string proto, uint16_t hostPort,
+                        uint16_t machinePort, uint64_t flags) override;
+    void RemovePortForward(OnePath&& result, std::string name, std::string proto, uint16_t hostPort,
+                           uint64_t flags) override;
+    using ForwardRow = sdbus::Struct<std::string, std::string, uint16_t, uint16_t, std::string>;
+    void ListPortForwards(sdbus::Result<std::vector<ForwardRow>>&& result) override;
     // The bridges machines join (manager_bridges.cpp).
     using BridgePortRow = sdbus::Struct<std::string, std::string, std::string>;
     using BridgeRow =

@@ -93,6 +93,10 @@ public:
     // machines: `configured` ([Limits]) unless the backend has its own.
     virtual core::Limits specLimits(const core::Limits& configured) const { return configured; }
 
+    // Whether the host forwards ports to this backend's machines (the
+    // daemon's nftables table, core/net/nat_rules.h): nspawn's do.
+    virtual bool hostForwards() const { return false; }
+
     // The address pool ([Pool.NAME]) this backend's machines take ipv4=auto
     // from when the spec names none; "" for none.
     virtual std::string addressPool() const { return {}; }

@@ -691,6 +691,36 @@ TEST_F(DaemonE2E, PoolAddressesOnABridgeWorkAtFirstBoot)
     EXPECT_EQ(frc, 0) << forwarded;
     EXPECT_EQ(trim(forwarded), names[0]);
 
+    // Forwards change on the running machine: 8023 added, 8022 removed.
+    auto sshThrough = [&](const std::string& port) {
+        return run(daemon_->inNetwork({"ssh", "-F", "/dev/null", "-i", key.string(), "-o", "BatchMode=yes", "-o",
+                                       "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts.string(),
+                                       "-o", "HostKeyAlias=10.77.0.10", "-o", "ConnectTimeout=10", "-p", port,
+                                       "root@10.77.0.1", "hostname"}));
+    };
+    auto added = c.addPortForward(names[0], {"tcp", 8023, 22});
+    ASSERT_TRUE(added.has_value()) << added.error().message;
+    auto addedDone = added->wait({}, 60s);
+    ASSERT_TRUE(addedDone.has_value() && addedDone->ok()) << (addedDone ? addedDone->errorMessage : "");
+    EXPECT_EQ(trim(sshThrough("8023").second), names[0]);
+    EXPECT_EQ(c.machine(names[0])->portForwards,
+              (std::vector<zc::PortForward>{{"tcp", 8022, 22}, {"tcp", 8023, 22}}));
+    auto inTable = c.portForwards();
+    ASSERT_TRUE(inTable.has_value());
+    ASSERT_EQ(inTable->size(), 2u);
+    EXPECT_EQ((*inTable)[1].hostPort, 8023);
+    EXPECT_EQ((*inTable)[1].address, "10.77.0.10");
+    // b cannot take a host port a holds.
+    auto taken = c.addPortForward(names[1], {"tcp", 8023, 22});
+    ASSERT_FALSE(taken.has_value());
+    EXPECT_EQ(taken.error().kind, zc::ErrorKind::InvalidArgs);
+    auto removed = c.removePortForward(names[0], "tcp", 8022);
+    ASSERT_TRUE(removed.has_value()) << removed.error().message;
+    auto removedDone = removed->wait({}, 60s);
+    ASSERT_TRUE(removedDone.has_value() && removedDone->ok());
+    EXPECT_NE(sshThrough("8022").first, 0) << "8022 still leads to a";
+    EXPECT_EQ(ruleset().find("dport 8022"), std::string::npos);
+
     // Outbound NAT (NAT=yes): "outside" is one more network namespace behind
     // a veth of the daemon's, with no route back to the pool, so a reaches it
     // only because its packets leave with the host's address.

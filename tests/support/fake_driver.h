@@ -125,6 +125,8 @@ public:
     std::vector<core::ResourceLock> locksFor(const core::Request& request) const override;
     core::SpecKeyRules specKeys() const override { return ownKeys; }
     std::string addressPool() const override { return defaultPool; }
+    bool hostForwards() const override { return forwardsPorts; }
+    bool forwardsPorts = true;  // as nspawn: the host forwards ports to its machines
     std::string plan(const std::string& name, const core::MachineSpec& spec) const override;
     core::Result<drivers::MachineFacts> create(const drivers::NewMachine& m, const core::MachineSpec& spec, bool start,
                                                drivers::JobContext& ctx) override;

@@ -57,7 +57,7 @@ TEST_P(EveryCommand, HelpExitsZeroAndDescribesIt)
 
 INSTANTIATE_TEST_SUITE_P(Zenithctl, EveryCommand,
                          ::testing::Values("create", "clone", "cloudpod", "destroy", "start", "stop", "template", "list", "show",
-                                           "jobs", "cancel", "images", "pools", "leases", "next-ip", "bridges", "backup", "nodes", "storages", "isos",
+                                           "jobs", "cancel", "images", "pools", "leases", "next-ip", "bridges", "forward", "unforward", "forwards", "backup", "nodes", "storages", "isos",
                                            "templates", "health", "backups"));
 
 TEST(ZenithctlUsage, TopLevelHelpListsEveryCommand)

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -128,6 +129,7 @@ public:
     std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, double, sdbus::ObjectPath>> jobRows;
     std::map<std::string, sdbus::Variant> lastBackupOptions;
     uint64_t lastBackupFlags = 0;
+    std::string lastForward;  // "add web tcp 8022 22 4"
 
 private:
     void CreateMachine(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string name,
@@ -253,6 +255,31 @@ private:
         }
         addJob(21, "running");
         r.returnResults(sdbus::ObjectPath("/org/zenith/Provisioner/job/21"));
+    }
+    void AddPortForward(sdbus::Result<sdbus::ObjectPath>&& r, std::string name, std::string proto, uint16_t host,
+                        uint16_t machine, uint64_t flags) override
+    {
+        {
+            std::lock_guard lock(mutex_);
+            lastForward = fmt::format("add {} {} {} {} {}", name, proto, host, machine, flags);
+        }
+        addJob(22, "running");
+        r.returnResults(sdbus::ObjectPath("/org/zenith/Provisioner/job/22"));
+    }
+    void RemovePortForward(sdbus::Result<sdbus::ObjectPath>&& r, std::string name, std::string proto, uint16_t host,
+                           uint64_t flags) override
+    {
+        {
+            std::lock_guard lock(mutex_);
+            lastForward = fmt::format("remove {} {} {} {}", name, proto, host, flags);
+        }
+        addJob(23, "running");
+        r.returnResults(sdbus::ObjectPath("/org/zenith/Provisioner/job/23"));
+    }
+    void ListPortForwards(
+        sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, uint16_t, uint16_t, std::string>>>&& r) override
+    {
+        r.returnResults({{"web", "tcp", 8022, 22, "10.1.10.91"}});
     }
     void CancelJob(sdbus::Result<>&& r, uint32_t id) override
     {
@@ -469,6 +496,29 @@ TEST_F(ClientFakeBus, PoolsLeasesAndTheNextAddress)
     EXPECT_EQ((*leases)[0].machine, "migra-client-01");
     EXPECT_EQ(client.leases("x").error().kind, ErrorKind::InvalidArgs);
     EXPECT_EQ(client.nextFreeAddress("lab").value_or(""), "10.1.10.92/24");
+}
+
+TEST_F(ClientFakeBus, PortForwardsListedAddedAndRemoved)
+{
+    auto client = connect();
+    auto rows = client.portForwards();
+    ASSERT_TRUE(rows.has_value()) << rows.error().message;
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].machine, "web");
+    EXPECT_EQ((*rows)[0].hostPort, 8022);
+    EXPECT_EQ((*rows)[0].machinePort, 22);
+    EXPECT_EQ((*rows)[0].address, "10.1.10.91");
+    auto added = client.addPortForward("web", {"tcp", 8080, 80}, zenith::client::kFlagDryRun);
+    ASSERT_TRUE(added.has_value()) << added.error().message;
+    EXPECT_EQ(added->id(), 22u);
+    {
+        std::lock_guard lock(manager_->mutex_);
+        EXPECT_EQ(manager_->lastForward, "add web tcp 8080 80 4");
+    }
+    auto removed = client.removePortForward("web", "udp", 5353);
+    ASSERT_TRUE(removed.has_value()) << removed.error().message;
+    std::lock_guard lock(manager_->mutex_);
+    EXPECT_EQ(manager_->lastForward, "remove web udp 5353 0");
 }
 
 TEST_F(ClientFakeBus, BridgesWithTheirPortsAndMachines)

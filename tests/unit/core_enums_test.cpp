@@ -55,7 +55,10 @@ TEST(CoreEnums, OperationsTableHasTheContractNamesAndActions)
                                  {"destroy", "destroy", OperationEffect::Removes},
                                  {"start", "power", OperationEffect::Changes},
                                  {"stop", "power", OperationEffect::Changes},
-                                 {"template", "template", OperationEffect::Changes}};
+                                 {"template", "template", OperationEffect::Changes},
+                                 {"backup", "backup", OperationEffect::Changes},
+                                 {"add-forward", "configure", OperationEffect::Changes},
+                                 {"remove-forward", "configure", OperationEffect::Changes}};
     for (const auto& w : want) {
         const Operation* op = findOperation(w.name);
         ASSERT_NE(op, nullptr) << w.name;

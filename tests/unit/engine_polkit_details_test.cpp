@@ -47,5 +47,21 @@ TEST_F(EngineTest, CreateNamesItsBridgeAndHostPortsSortedOnce)
     EXPECT_TRUE(none->hostPorts.empty());
 }
 
+// A forward change asks `configure`, with the host port it adds or removes.
+TEST_F(EngineTest, ForwardChangesAreConfigureWithTheirHostPort)
+{
+    makeMachine("web", core::kFlagNoStart);
+    auto req = engine->prepare("add-forward",
+                               core::OperationInput{.machine = "web",
+                                                    .spec = {{"proto", SpecValue{std::string("tcp"), "s"}},
+                                                             {"host_port", SpecValue{uint16_t{8443}, "q"}},
+                                                             {"machine_port", SpecValue{uint16_t{443}, "q"}}}});
+    ASSERT_TRUE(req) << req.error().message;
+    EXPECT_EQ(req->operation->action(), "configure");
+    EXPECT_EQ(req->operationName(), "add-forward");
+    EXPECT_EQ(req->machine, "web");
+    EXPECT_EQ(req->hostPorts, (std::vector<uint16_t>{8443}));
+}
+
 }  // namespace
 }  // namespace zenith::unittest

@@ -235,9 +235,15 @@ TEST_F(EngineTest, AClaimedHostPortAddressOrDriverResourceIsBusyForASecondJob)
     EXPECT_EQ(observer.waitFinished(s1->jobId).state, JobState::Done);
     EXPECT_EQ(observer.waitFinished(sa1->jobId).state, JobState::Done);
     EXPECT_EQ(observer.waitFinished(sv1->jobId).state, JobState::Done);
-    // Released with the job: the port can be claimed again.
+    // The lock goes with the job, but the port stays p1's (its forward)
+    // until p1 is gone.
     auto third = engine->prepareCreate("p3", "nspawn", withPort(8080), 0);
     ASSERT_TRUE(third);
+    auto held = engine->submit(*third, 1000);
+    ASSERT_FALSE(held);
+    EXPECT_EQ(held.error().code, ErrorCode::InvalidArgs);
+    EXPECT_EQ(held.error().message, "ports: host port 8080/tcp is forwarded to another machine already");
+    ASSERT_EQ(observer.waitFinished(submitSimple("destroy", "p1", core::kFlagForce).jobId).state, JobState::Done);
     auto s3 = engine->submit(*third, 1000);
     ASSERT_TRUE(s3) << s3.error().message;
     EXPECT_EQ(observer.waitFinished(s3->jobId).state, JobState::Done);

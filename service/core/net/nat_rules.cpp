@@ -35,19 +35,28 @@ std::string commentText(std::string_view text)
 
 }  // namespace
 
+std::vector<PortForward> configuredForwards(const MachineRecord& m)
+{
+    // Most machines have none: their spec is not parsed.
+    if (m.backend != "nspawn" || m.specJson.find("\"ports\"") == std::string::npos)
+        return {};
+    auto spec = specFromJson(m.specJson);
+    return spec && spec->ports ? *spec->ports : std::vector<PortForward>{};
+}
+
+std::vector<PortForward> forwardsOf(const MachineRecord& m)
+{
+    return m.state == MachineState::Template ? std::vector<PortForward>{} : configuredForwards(m);
+}
+
 NatRules natRulesOf(const std::vector<MachineRecord>& machines, const Config& config)
 {
     NatRules rules;
     for (const auto& m : machines) {
-        if (m.backend != "nspawn" || m.specJson.empty())
-            continue;
         const std::string address = firstIpv4(m);
         if (address.empty())
             continue;
-        auto spec = specFromJson(m.specJson);
-        if (!spec || !spec->ports)
-            continue;
-        for (const auto& p : *spec->ports)
+        for (const auto& p : forwardsOf(m))
             rules.forwards.push_back({m.name, p.proto, p.hostPort, address, p.machinePort});
     }
     std::ranges::sort(rules.forwards, {}, [](const NatForward& f) { return std::tie(f.proto, f.hostPort, f.machine); });

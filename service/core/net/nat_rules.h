@@ -40,8 +40,14 @@ struct NatRules {
     bool operator==(const NatRules&) const = default;
 };
 
-// The forwards of every nspawn machine that has ports and an IPv4 address
-// (its first), and the IPv4 subnets of the pools with NAT=yes.
+// The forwards a machine's spec asks for (an nspawn machine's `ports`;
+// another backend's machine has none), and those the host holds for it:
+// the same, but none for a template (it never runs).
+std::vector<PortForward> configuredForwards(const MachineRecord& m);
+std::vector<PortForward> forwardsOf(const MachineRecord& m);
+
+// The forwards of every machine that holds some (forwardsOf) and has an
+// IPv4 address (its first), and the IPv4 subnets of the pools with NAT=yes.
 NatRules natRulesOf(const std::vector<MachineRecord>& machines, const Config& config);
 
 // One nft script, applied atomically: the table is made (so that deleting

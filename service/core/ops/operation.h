@@ -68,6 +68,8 @@ public:
     // The subject is made: its facts recorded, its state set.
     virtual void adoptFacts(const drivers::MachineFacts& facts, MachineState state) = 0;
     virtual void setState(MachineState state) = 0;
+    // The subject's spec from now on (its record's specJson; no secrets).
+    virtual void setSpec(const MachineSpec& spec) = 0;
     // Leases the address the spec asks for (ipv4=auto, an address in a
     // pool, last_octet) to the subject and puts it into the job's spec;
     // nothing to do for a spec without one. Released by the engine when the
@@ -86,6 +88,11 @@ public:
     virtual OperationEffect effect() const = 0;
     // The state the subject shows while the job runs; nullopt: unchanged.
     virtual std::optional<MachineState> transitional() const { return std::nullopt; }
+    // Whether the request's spec.ports are host ports it takes (checked at
+    // submit against every other machine's), and whether the host's
+    // forwards are brought up to date when the job ends.
+    virtual bool publishesPorts() const { return effect() == OperationEffect::Makes; }
+    virtual bool changesForwards() const { return effect() != OperationEffect::Changes; }
 
     // Validation before authorization (InvalidArgs, NoSuchMachine, ...),
     // and the request with its polkit details and locks.

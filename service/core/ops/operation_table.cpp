@@ -11,9 +11,10 @@ namespace {
 
 const auto& table()
 {
-    static const std::array<std::reference_wrapper<const Operation>, 7> ops{
-        ops::createOperation(), ops::cloneOperation(),    ops::destroyOperation(), ops::startOperation(),
-        ops::stopOperation(),   ops::templateOperation(), ops::backupOperation(),
+    static const std::array<std::reference_wrapper<const Operation>, 9> ops{
+        ops::createOperation(),     ops::cloneOperation(),         ops::destroyOperation(),
+        ops::startOperation(),      ops::stopOperation(),          ops::templateOperation(),
+        ops::backupOperation(),     ops::addForwardOperation(),    ops::removeForwardOperation(),
     };
     return ops;
 }

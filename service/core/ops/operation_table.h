@@ -13,5 +13,7 @@ const Operation& startOperation();
 const Operation& stopOperation();
 const Operation& templateOperation();
 const Operation& backupOperation();
+const Operation& addForwardOperation();
+const Operation& removeForwardOperation();
 
 }  // namespace zenith::core::ops

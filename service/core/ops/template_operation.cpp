@@ -11,6 +11,8 @@ public:
     std::string_view name() const override { return "template"; }
     std::string_view action() const override { return "template"; }
     OperationEffect effect() const override { return OperationEffect::Changes; }
+    // A template never runs: its forwards leave the host's table.
+    bool changesForwards() const override { return true; }
 
     Result<void> run(OperationRun& run) const override
     {

@@ -110,6 +110,7 @@ public:
 
     std::string bridgeFor(const core::MachineSpec& spec) const override { return effectiveBridge(spec, o_); }
     std::string addressPool() const override { return o_.pool; }
+    bool hostForwards() const override { return true; }
 
     std::string plan(const std::string& name, const core::MachineSpec& spec) const override
     {

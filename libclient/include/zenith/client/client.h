@@ -67,6 +67,12 @@ public:
     Result<std::vector<LeaseInfo>> leases(const std::string& pool);
     // The bridges machines join (extension): state, addresses, ports.
     Result<std::vector<BridgeInfo>> bridges();
+    // Port forwards (extension): every one the host holds, and a machine's
+    // added or removed as a job (kFlagDryRun: the plan only).
+    Result<std::vector<ForwardInfo>> portForwards();
+    Result<Job> addPortForward(const std::string& name, const PortForward& forward, uint64_t flags = 0);
+    Result<Job> removePortForward(const std::string& name, const std::string& proto, uint16_t hostPort,
+                                  uint64_t flags = 0);
     Result<std::string> nextFreeAddress(const std::string& pool);
     Result<std::string> nextFreeAddress6(const std::string& pool);
     // A remote backend (extension): its nodes and storages, a machine's

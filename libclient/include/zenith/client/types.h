@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "zenith/client/error.h"
+#include "zenith/client/spec.h"
 
 namespace zenith::client {
 
@@ -37,6 +38,13 @@ struct MachineInfo {  // every property of org.zenith.Provisioner.Machine
     uint32_t number = 0;   // stable, never reused (Number)
     std::string bridge;    // the bridge its link is a port of (Bridge)
     std::string hostLink;  // that link on the host, "vi42" (HostLink)
+    std::vector<PortForward> portForwards;  // (PortForwards)
+};
+
+struct ForwardInfo {  // one row of ListPortForwards (extension)
+    std::string machine, proto;
+    uint16_t hostPort = 0, machinePort = 0;
+    std::string address;  // the machine's IPv4 address the forward leads to
 };
 
 struct JobSummary {  // one row of ListJobs
