@@ -73,4 +73,44 @@ bool hasHostPort(const MachineSpec& spec, const PortForward& f)
     return std::ranges::any_of(ports, [&](const PortForward& p) { return p.proto == f.proto && p.hostPort == f.hostPort; });
 }
 
+Result<Request> ForwardOperation::prepare(const OperationInput& in, const OperationEnv& env) const
+{
+    auto req = SubjectOperation::prepare(in, env);
+    if (!req)
+        return req;
+    auto f = forwardOf(in.spec, withMachinePort());
+    if (!f)
+        return std::unexpected(f.error());
+    auto s = forwardSubject(env, in.machine);
+    if (!s)
+        return std::unexpected(s.error());
+    if (auto r = check(*s, *f, in.machine); !r)
+        return std::unexpected(r.error());
+    req->spec.ports = std::vector<PortForward>{*f};
+    req->hostPorts = {f->hostPort};
+    if (publishesPorts())
+        req->locks.push_back({fmt::format("hostport:{}/{}", f->proto, f->hostPort), LockMode::Exclusive,
+                              fmt::format("host port {}/{}", f->hostPort, f->proto)});
+    return req;
+}
+
+Result<void> ForwardOperation::run(OperationRun& run) const
+{
+    auto subject = SubjectOperation::subject(run);
+    if (!subject)
+        return std::unexpected(subject.error());
+    auto spec = specFromJson(subject->specJson.empty() ? "{}" : subject->specJson, run.driver().specKeys());
+    if (!spec)
+        return std::unexpected(spec.error());
+    const PortForward& f = run.request().spec.ports->front();
+    auto ports = changed(spec->ports.value_or(std::vector<PortForward>{}), f);
+    if (ports.empty())
+        spec->ports.reset();
+    else
+        spec->ports = std::move(ports);
+    run.setSpec(*spec);
+    run.job().progress(1.0, "forward", doneMessage(f));
+    return {};
+}
+
 }  // namespace zenith::core::ops
