@@ -33,6 +33,7 @@
 #include "drivers/nspawn/supervised_runner.h"
 #include "drivers/proxmox/proxmox_backends.h"
 #include "net/nft_table.h"
+#include "net/tunnel_support.h"
 
 #ifndef ZENITH_VERSION
 #define ZENITH_VERSION "unknown"
@@ -174,6 +175,7 @@ int serve(const Options& opt)
     nspawn.pool = config->nspawnPool;
     nspawn.hostPorts = config->hostPorts;
     nspawn.hostPortsSet = config->hostPortsSet;
+    nspawn.sitTunnels = net::kernelMakesSitLinks();
     nspawn.privateUsersOwnership = config->privateUsersOwnership;
     std::vector<std::unique_ptr<drivers::Driver>> drivers;
     drivers.push_back(drivers::nspawn::makeNspawnDriver(nspawn, *runner));

@@ -156,6 +156,36 @@ TEST_F(NspawnMachineConfig, StaticNetworkEnablesNetworkd)
     EXPECT_EQ(readText(root_ / "etc/resolv.conf"), "# Written by zenith-provisionerd.\nnameserver 10.1.10.1\n");
 }
 
+// ipv6_mode 6in4: a sit link over host0, its address and the default IPv6
+// route through it, as networkd files; gone again when a later identity
+// (a clone's) has no tunnel.
+TEST_F(NspawnMachineConfig, SixInFourIsASitLinkOverHost0)
+{
+    StaticNetwork n{"10.1.10.91/24", "10.1.10.1", {}, ""};
+    n.tunnel = SixInFour{"10.1.10.91", "192.0.2.1", "2001:db8:1f0a::2/64"};
+    EXPECT_EQ(renderNetworkdConfig(n),
+              "# Written by zenith-provisionerd.\n[Match]\nName=host0\n\n[Network]\nAddress=10.1.10.91/24\n"
+              "Gateway=10.1.10.1\nTunnel=zenith6in4\n");
+    EXPECT_EQ(renderSixInFourNetdev(*n.tunnel),
+              "# Written by zenith-provisionerd.\n[NetDev]\nName=zenith6in4\nKind=sit\n\n[Tunnel]\n"
+              "Local=10.1.10.91\nRemote=192.0.2.1\nTTL=255\n");
+    EXPECT_EQ(renderSixInFourNetwork(*n.tunnel),
+              "# Written by zenith-provisionerd.\n[Match]\nName=zenith6in4\n\n[Network]\n"
+              "Address=2001:db8:1f0a::2/64\n\n[Route]\nDestination=::/0\n");
+
+    ASSERT_TRUE(applyIdentity(root_.string(), {"web1", std::nullopt, std::nullopt, n}));
+    EXPECT_EQ(readText(root_ / kSixInFourNetdevFile), renderSixInFourNetdev(*n.tunnel));
+    EXPECT_EQ(readText(root_ / kSixInFourNetworkFile), renderSixInFourNetwork(*n.tunnel));
+    EXPECT_EQ(fs::status(root_ / kSixInFourNetdevFile).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+
+    n.tunnel.reset();
+    ASSERT_TRUE(applyIdentity(root_.string(), {"web2", std::nullopt, std::nullopt, n}));
+    EXPECT_FALSE(fs::exists(root_ / kSixInFourNetdevFile));
+    EXPECT_FALSE(fs::exists(root_ / kSixInFourNetworkFile));
+    EXPECT_EQ(readText(root_ / kNetworkdFile).find("Tunnel="), std::string::npos);
+}
+
 // A machine configured before: its file moves to where networkd takes it
 // (at its next start), content and all.
 TEST_F(NspawnMachineConfig, TheOldNetworkdFileMovesAtStart)

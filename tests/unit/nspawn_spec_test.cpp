@@ -131,9 +131,37 @@ TEST(NspawnSpec, KeysOfOtherBackendsAreRefused)
     };
     // node, vmid, iso, ... are Proxmox keys the nspawn driver does not
     // register: parseSpec refuses them (engine_test).
-    check([](MachineSpec& s) { s.ipv6Mode = "6in4"; }, "ipv6_mode");
+    check([](MachineSpec& s) { s.ipv6Mode = "wireguard"; }, "ipv6_mode");
     check([](MachineSpec& s) { s.tunnel = std::map<std::string, std::string>{{"remote", "1.2.3.4"}}; }, "tunnel");
     check([](MachineSpec& s) { s.wireguardConfig = zenith::core::Secret("[Interface]"); }, "wireguard_config");
+}
+
+// 6in4: the spec's errors first (InvalidArgs naming the key), then whether
+// this host's kernel can make the sit link at all (BackendUnavailable).
+TEST(NspawnSpec, SixInFourNeedsATunnelAnAddressAndTheKernel)
+{
+    auto o = options();
+    o.bridge = "br0";
+    o.sitTunnels = true;
+    MachineSpec s;
+    s.ipv6Mode = "6in4";
+    EXPECT_EQ(rejectedKey(s, o), "tunnel");  // no tunnel at all
+    s.tunnel = std::map<std::string, std::string>{{"remote", "192.0.2.1"}};
+    EXPECT_EQ(rejectedKey(s, o), "tunnel");  // no address
+    s.tunnel->emplace("address", "2001:db8:1f0a::2");
+    EXPECT_EQ(rejectedKey(s, o), "ipv6_mode");  // no ipv4 to leave from
+    s.ipv4 = std::string("10.1.10.91/24");
+    EXPECT_EQ(rejectedKey(s, o), "");
+    s.ipv6 = std::string("2001:db8::5/64");
+    EXPECT_EQ(rejectedKey(s, o), "ipv6");  // the tunnel's address is the machine's
+    s.ipv6.reset();
+
+    o.sitTunnels = false;
+    auto r = validateNspawnSpec(s, o, "amd64");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::BackendUnavailable);
+    EXPECT_EQ(r.error().message, "ipv6_mode: 6in4 needs sit tunnels, and this host's kernel cannot make them (no sit "
+                                 "module); a container uses the host's kernel");
 }
 
 TEST(NspawnSpec, UbuntuMirrorsPerArchitectureConfigurable)

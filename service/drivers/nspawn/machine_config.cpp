@@ -83,7 +83,25 @@ std::string renderNetworkdConfig(const StaticNetwork& n)
         out += fmt::format("Gateway={}\n", n.gateway6);
     for (const auto& d : n.dns)
         out += fmt::format("DNS={}\n", d);
+    // The tunnel rides on host0: networkd makes it when host0 is up.
+    if (n.tunnel)
+        out += fmt::format("Tunnel={}\n", kSixInFourLink);
     return out;
+}
+
+std::string renderSixInFourNetdev(const SixInFour& t)
+{
+    return fmt::format("# Written by zenith-provisionerd.\n[NetDev]\nName={}\nKind=sit\n\n[Tunnel]\nLocal={}\n"
+                       "Remote={}\nTTL=255\n",
+                       kSixInFourLink, t.local, t.remote);
+}
+
+std::string renderSixInFourNetwork(const SixInFour& t)
+{
+    // A point-to-point link: the default route needs no gateway address.
+    return fmt::format("# Written by zenith-provisionerd.\n[Match]\nName={}\n\n[Network]\nAddress={}\n\n"
+                       "[Route]\nDestination=::/0\n",
+                       kSixInFourLink, t.address);
 }
 
 std::string renderResolvConf(const std::vector<std::string>& dns)
@@ -180,6 +198,15 @@ core::Result<void> applyIdentity(const std::string& rootfs, const Identity& id)
         // Trees configured by earlier versions had ours after systemd's.
         if (auto r = removeFileInRoot(rootfs, kLegacyNetworkdFile); !r)
             return r;
+        // The 6in4 tunnel's files, or none (a clone of a machine that had
+        // one may not).
+        for (auto [file, text] :
+             {std::pair{kSixInFourNetdevFile, id.network->tunnel ? renderSixInFourNetdev(*id.network->tunnel) : ""},
+              std::pair{kSixInFourNetworkFile, id.network->tunnel ? renderSixInFourNetwork(*id.network->tunnel) : ""}}) {
+            auto r = id.network->tunnel ? writeFileInRoot(rootfs, file, text, 0644, owner) : removeFileInRoot(rootfs, file);
+            if (!r)
+                return r;
+        }
         for (auto [dir, unit] : {std::pair{"multi-user.target.wants", "systemd-networkd.service"},
                                  std::pair{"sockets.target.wants", "systemd-networkd.socket"}}) {
             std::string wants = fmt::format("etc/systemd/system/{}", dir);

@@ -33,12 +33,21 @@ std::string renderNspawnSettings(const NspawnSettings& s);
 // when missing); Debian's default file when there is none.
 std::string renderHosts(const std::optional<std::string>& existing, std::string_view hostname);
 
+// ipv6_mode 6in4: a sit link inside the machine, its IPv6 address and the
+// default IPv6 route on it.
+struct SixInFour {
+    std::string local;    // the machine's IPv4 address (no length)
+    std::string remote;   // the tunnel broker's IPv4 address
+    std::string address;  // IPv6, with its length (/64 when none was given)
+};
+
 struct StaticNetwork {
     std::string address;   // a.b.c.d/len
     std::string gateway;
     std::vector<std::string> dns;
     std::string ipv6;      // "" : none
     std::string gateway6;  // "" : none (or the router's advertisement)
+    std::optional<SixInFour> tunnel;
 };
 // Where the machine's systemd-networkd config for host0 goes.
 inline constexpr std::string_view kNetworkdFile = "etc/systemd/network/10-zenith-host0.network";
@@ -48,6 +57,12 @@ inline constexpr std::string_view kNetworkdFile = "etc/systemd/network/10-zenith
 core::Result<void> moveLegacyNetworkdFile(const std::string& rootfs);
 // systemd-networkd config for the container's host0 veth.
 std::string renderNetworkdConfig(const StaticNetwork& n);
+// The sit link's name inside the machine and its networkd files.
+inline constexpr std::string_view kSixInFourLink = "zenith6in4";
+inline constexpr std::string_view kSixInFourNetdevFile = "etc/systemd/network/10-zenith-6in4.netdev";
+inline constexpr std::string_view kSixInFourNetworkFile = "etc/systemd/network/10-zenith-6in4.network";
+std::string renderSixInFourNetdev(const SixInFour& t);
+std::string renderSixInFourNetwork(const SixInFour& t);
 std::string renderResolvConf(const std::vector<std::string>& dns);
 std::string renderAuthorizedKeys(const std::vector<std::string>& keys);
 

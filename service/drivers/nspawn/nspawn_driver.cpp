@@ -63,6 +63,26 @@ std::vector<std::string> addressesOf(const core::MachineSpec& spec)
     return out;
 }
 
+// The 6in4 tunnel a spec asks for (validateNspawnSpec checked it): from the
+// machine's own address unless tunnel.local names another, its IPv6
+// address /64 when given bare.
+std::optional<SixInFour> sixInFourOf(const core::MachineSpec& spec)
+{
+    if (!spec.ipv6Mode || *spec.ipv6Mode != "6in4" || !spec.tunnel || !spec.ipv4)
+        return std::nullopt;
+    const auto& t = *spec.tunnel;
+    auto value = [&](const char* key) {
+        auto it = t.find(key);
+        return it == t.end() ? std::string() : it->second;
+    };
+    SixInFour out{value("local"), value("remote"), value("address")};
+    if (out.local.empty())
+        out.local = spec.ipv4->substr(0, spec.ipv4->find('/'));
+    if (out.address.find('/') == std::string::npos)
+        out.address += "/64";
+    return out;
+}
+
 class NspawnDriver final : public Driver, public ImageCatalog {
 public:
     NspawnDriver(NspawnOptions options, std::shared_ptr<MachineRunner> runner)
@@ -463,7 +483,7 @@ private:
             if (*spec.ipv4 == "auto")
                 return core::fail(ErrorCode::InvalidArgs, "ipv4: \"auto\" must be resolved from an address pool first");
             p.network = StaticNetwork{*spec.ipv4, spec.gateway.value_or(""), spec.dns.value_or(std::vector<std::string>{}),
-                                      spec.ipv6.value_or(""), spec.gateway6.value_or("")};
+                                      spec.ipv6.value_or(""), spec.gateway6.value_or(""), sixInFourOf(spec)};
         }
         // Hashed before anything is made, so a libcrypt failure changes nothing.
         if (spec.password) {

@@ -27,6 +27,9 @@ struct NspawnOptions {
     // host's own listening ports (see core::Config).
     std::vector<core::PortRange> hostPorts;
     bool hostPortsSet = false;
+    // Whether the host's kernel makes sit links (net/tunnel_support.h),
+    // probed at start: ipv6_mode 6in4 needs them inside the machine.
+    bool sitTunnels = false;
     // PrivateUsersOwnership=: how a machine's files get its user namespace's
     // ownership: auto (an idmapped mount where possible, else a chown at the
     // first boot), map or chown.

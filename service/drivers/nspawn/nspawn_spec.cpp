@@ -113,6 +113,39 @@ core::Result<std::string> mirrorFor(const ImageKey& key, const NspawnOptions& op
     return resolveDebianMirror(options.debianMirror, options.aptDir);
 }
 
+namespace {
+
+// ipv6_mode 6in4: a sit tunnel inside the machine from its IPv4 address
+// (tunnel.local, by default its ipv4) to the broker (tunnel.remote), with
+// the IPv6 address tunnel.address on it and the default IPv6 route through
+// it.
+core::Result<void> validateSixInFour(const core::MachineSpec& s, const NspawnOptions& options)
+{
+    const bool sixInFour = s.ipv6Mode && *s.ipv6Mode == "6in4";
+    if (s.tunnel && !sixInFour)
+        return core::fail(ErrorCode::InvalidArgs, "tunnel: needs ipv6_mode 6in4");
+    if (!sixInFour)
+        return {};
+    if (!s.tunnel || !s.tunnel->contains("remote") || !s.tunnel->contains("address"))
+        return core::fail(ErrorCode::InvalidArgs, "tunnel: ipv6_mode 6in4 needs tunnel.remote and tunnel.address "
+                                                  "(tunnel.local defaults to the machine's ipv4)");
+    if (!s.ipv4)
+        return core::fail(ErrorCode::InvalidArgs,
+                          "ipv6_mode: 6in4 needs ipv4 (the tunnel leaves from the machine's address)");
+    if (s.ipv6 || s.gateway6)
+        return core::fail(ErrorCode::InvalidArgs, fmt::format("{}: not with ipv6_mode 6in4 (the machine's IPv6 "
+                                                              "address is tunnel.address)",
+                                                              s.ipv6 ? "ipv6" : "gateway6"));
+    // Last: the spec is right, the host cannot do it.
+    if (!options.sitTunnels)
+        return core::fail(ErrorCode::BackendUnavailable,
+                          "ipv6_mode: 6in4 needs sit tunnels, and this host's kernel cannot make them (no sit "
+                          "module); a container uses the host's kernel");
+    return {};
+}
+
+}  // namespace
+
 core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOptions& options,
                                       std::string_view hostArch, const ListeningPorts& listening,
                                       const std::vector<std::string>& runnableForeign)
@@ -122,12 +155,12 @@ core::Result<void> validateNspawnSpec(const core::MachineSpec& s, const NspawnOp
     };
     // node, vmid, storage, iso, os_type, bios, virtio_iso are Proxmox keys:
     // this backend registers none, so parseSpec already refused them.
-    if (s.tunnel)
-        return unsupported("tunnel", "6in4 tunnels are not set up by this backend");
     if (s.wireguardConfig)
         return unsupported("wireguard_config", "WireGuard is not set up by this backend");
-    if (s.ipv6Mode && *s.ipv6Mode != "none" && *s.ipv6Mode != "native")
-        return unsupported("ipv6_mode", "only none and native");
+    if (s.ipv6Mode && *s.ipv6Mode != "none" && *s.ipv6Mode != "native" && *s.ipv6Mode != "6in4")
+        return unsupported("ipv6_mode", "only none, native and 6in4");
+    if (auto r = validateSixInFour(s, options); !r)
+        return r;
     // Accepted and then ignored would be worse than refused: nothing here
     // enforces these yet.
     if (s.diskMax)
